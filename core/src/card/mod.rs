@@ -1,0 +1,1 @@
+//! Card parsing and validation.

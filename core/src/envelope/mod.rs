@@ -1,0 +1,1 @@
+//! The sealed envelope: JWE compact serialization, RSA-OAEP-256 + A256GCM.

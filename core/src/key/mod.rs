@@ -1,0 +1,1 @@
+//! Key formats: JWK, JWKS, SPKI PEM, PKCS#8 PEM.
