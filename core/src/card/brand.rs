@@ -191,7 +191,12 @@ struct IssuerRange {
 }
 
 const fn range(first: u32, last: u32, digits: u32, brand: Brand) -> IssuerRange {
-    IssuerRange { first, last, digits, brand }
+    IssuerRange {
+        first,
+        last,
+        digits,
+        brand,
+    }
 }
 
 /// The issuer ranges of the module table. Ranges never overlap.
@@ -268,7 +273,10 @@ fn leading_value(digits: &str) -> Prefix {
         value = value * 10 + u32::from(byte - b'0');
         count += 1;
     }
-    Prefix { value, digits: count }
+    Prefix {
+        value,
+        digits: count,
+    }
 }
 
 /// Tells whether some number starting with `prefix` falls in `range`. When the prefix is
@@ -372,7 +380,7 @@ pub(crate) fn luhn_valid(digits: &str) -> bool {
         }
         sum += value;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -418,9 +426,18 @@ mod tests {
     fn brand_lengths_stay_within_iso_limits() {
         for brand in Brand::ALL {
             let lengths = brand.lengths();
-            assert!(lengths.windows(2).all(|pair| pair[0] < pair[1]), "{brand:?}");
-            assert!(usize::from(brand.min_length()) >= MIN_NUMBER_LENGTH, "{brand:?}");
-            assert!(usize::from(brand.max_length()) <= MAX_NUMBER_LENGTH, "{brand:?}");
+            assert!(
+                lengths.windows(2).all(|pair| pair[0] < pair[1]),
+                "{brand:?}"
+            );
+            assert!(
+                usize::from(brand.min_length()) >= MIN_NUMBER_LENGTH,
+                "{brand:?}"
+            );
+            assert!(
+                usize::from(brand.max_length()) <= MAX_NUMBER_LENGTH,
+                "{brand:?}"
+            );
         }
     }
 

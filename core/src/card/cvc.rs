@@ -124,18 +124,29 @@ mod tests {
 
     #[test]
     fn leading_zeros_are_kept() {
-        assert_eq!(Cvc::parse("007", Some(Brand::Visa)).unwrap().expose(), "007");
+        assert_eq!(
+            Cvc::parse("007", Some(Brand::Visa)).unwrap().expose(),
+            "007"
+        );
         assert_eq!(Cvc::parse("0000", Some(Brand::Amex)).unwrap().len(), 4);
     }
 
     #[test]
     fn full_width_and_spaces() {
-        assert_eq!(Cvc::parse(" ９８７\u{3000}", Some(Brand::Jcb)).unwrap().expose(), "987");
+        assert_eq!(
+            Cvc::parse(" ９８７\u{3000}", Some(Brand::Jcb))
+                .unwrap()
+                .expose(),
+            "987"
+        );
     }
 
     #[test]
     fn missing_and_invalid_characters() {
-        assert_eq!(Cvc::parse("", Some(Brand::Visa)), Err(CardError::CvcMissing));
+        assert_eq!(
+            Cvc::parse("", Some(Brand::Visa)),
+            Err(CardError::CvcMissing)
+        );
         assert_eq!(Cvc::parse(" ", None), Err(CardError::CvcMissing));
         assert_eq!(
             Cvc::parse("12a", Some(Brand::Visa)),
@@ -151,7 +162,9 @@ mod tests {
     fn from_digits_is_strict() {
         assert!(Cvc::from_digits("123", Some(Brand::Visa)).is_ok());
         assert_eq!(
-            Cvc::from_digits(" 123", Some(Brand::Visa)).unwrap_err().code(),
+            Cvc::from_digits(" 123", Some(Brand::Visa))
+                .unwrap_err()
+                .code(),
             "cvc_invalid_character"
         );
     }

@@ -263,18 +263,27 @@ impl fmt::Display for CardError {
             CardError::NumberIncomplete => write!(f, "{noun} is incomplete"),
             CardError::NumberTooLong => write!(f, "{noun} has too many digits"),
             CardError::NumberInvalidLength { brand } => {
-                write!(f, "{noun} has a number of digits that {} does not issue", brand.name())
+                write!(
+                    f,
+                    "{noun} has a number of digits that {} does not issue",
+                    brand.name()
+                )
             }
             CardError::NumberUnknownBrand => {
                 write!(f, "{noun} does not belong to a supported card brand")
             }
             CardError::NumberChecksum => {
-                write!(f, "{noun} is invalid (check digit mismatch), check for a typing error")
+                write!(
+                    f,
+                    "{noun} is invalid (check digit mismatch), check for a typing error"
+                )
             }
             CardError::ExpiryInvalidFormat => {
                 write!(f, "{noun} is not in the form MM/YY")
             }
-            CardError::ExpiryInvalidMonth => write!(f, "{noun} has a month outside january to december"),
+            CardError::ExpiryInvalidMonth => {
+                write!(f, "{noun} has a month outside january to december")
+            }
             CardError::ExpiryInvalidYear => write!(f, "{noun} does not have a four-digit year"),
             CardError::ExpiryInPast => write!(f, "card has expired"),
             CardError::ExpiryTooFar => {

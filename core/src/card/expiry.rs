@@ -87,7 +87,7 @@ impl YearMonth {
 }
 
 fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -118,7 +118,9 @@ impl Expiry {
         if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
             return Err(CardError::ExpiryInvalidYear);
         }
-        Ok(Expiry { year_month: YearMonth { year, month } })
+        Ok(Expiry {
+            year_month: YearMonth { year, month },
+        })
     }
 
     /// Returns the month, 1 to 12.
@@ -266,7 +268,9 @@ fn end_group(groups: &mut Vec<String>, current: &mut String) {
 
 /// Reads at most four ASCII digits.
 fn parse_small(digits: String) -> u16 {
-    digits.bytes().fold(0, |value, byte| value * 10 + u16::from(byte - b'0'))
+    digits
+        .bytes()
+        .fold(0, |value, byte| value * 10 + u16::from(byte - b'0'))
 }
 
 /// Picks the year ending in `two_digits` within the window around `today`'s year.
@@ -379,13 +383,13 @@ mod tests {
     fn year_month_from_unix_seconds() {
         let cases = [
             (0, (1970, 1)),
-            (2_678_399, (1970, 1)),  // 1970-01-31T23:59:59Z
-            (2_678_400, (1970, 2)),  // 1970-02-01T00:00:00Z
-            (951_782_400, (2000, 2)), // 2000-02-29T00:00:00Z, a leap day in a 400-year
-            (951_868_800, (2000, 3)), // 2000-03-01T00:00:00Z
+            (2_678_399, (1970, 1)),      // 1970-01-31T23:59:59Z
+            (2_678_400, (1970, 2)),      // 1970-02-01T00:00:00Z
+            (951_782_400, (2000, 2)),    // 2000-02-29T00:00:00Z, a leap day in a 400-year
+            (951_868_800, (2000, 3)),    // 2000-03-01T00:00:00Z
             (1_798_761_599, (2026, 12)), // 2026-12-31T23:59:59Z
-            (1_798_761_600, (2027, 1)), // 2027-01-01T00:00:00Z
-            (4_107_542_400, (2100, 3)), // 2100-03-01T00:00:00Z, 2100 is not a leap year
+            (1_798_761_600, (2027, 1)),  // 2027-01-01T00:00:00Z
+            (4_107_542_400, (2100, 3)),  // 2100-03-01T00:00:00Z, 2100 is not a leap year
         ];
         for (seconds, (year, month)) in cases {
             assert_eq!(

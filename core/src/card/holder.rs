@@ -182,7 +182,11 @@ mod tests {
             ("ANNA\u{200B}LEE", "ANNALEE"),
         ];
         for (input, expected) in cases {
-            assert_eq!(parse(input), Ok(Some(expected.to_owned())), "input {input:?}");
+            assert_eq!(
+                parse(input),
+                Ok(Some(expected.to_owned())),
+                "input {input:?}"
+            );
         }
     }
 
@@ -194,8 +198,19 @@ mod tests {
 
     #[test]
     fn kana_and_kanji_ask_for_romaji() {
-        for input in ["やまだ たろう", "ヤマダ タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "山田太郎", "TARO 山田", "タロー"] {
-            assert_eq!(parse(input), Err(CardError::HolderNotRomaji), "input {input:?}");
+        for input in [
+            "やまだ たろう",
+            "ヤマダ タロウ",
+            "ﾔﾏﾀﾞ ﾀﾛｳ",
+            "山田太郎",
+            "TARO 山田",
+            "タロー",
+        ] {
+            assert_eq!(
+                parse(input),
+                Err(CardError::HolderNotRomaji),
+                "input {input:?}"
+            );
         }
     }
 

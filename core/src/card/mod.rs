@@ -117,22 +117,35 @@ impl Card {
     pub fn parse(input: &CardInput<'_>, today: YearMonth) -> Result<Card, CardErrors> {
         let mut errors = CardErrors::new();
 
-        let number = CardNumber::parse(input.number).map_err(|error| errors.push(error)).ok();
+        let number = CardNumber::parse(input.number)
+            .map_err(|error| errors.push(error))
+            .ok();
         let brand = match &number {
             Some(number) => Some(number.brand()),
             None => brand_hint(input.number),
         };
 
-        let expiry = parse_expiry(input.expiry, today).map_err(|error| errors.push(error)).ok();
-        let cvc = Cvc::parse(input.cvc, brand).map_err(|error| errors.push(error)).ok();
+        let expiry = parse_expiry(input.expiry, today)
+            .map_err(|error| errors.push(error))
+            .ok();
+        let cvc = Cvc::parse(input.cvc, brand)
+            .map_err(|error| errors.push(error))
+            .ok();
         let holder = match input.holder {
-            Some(holder) => HolderName::parse(holder).map_err(|error| errors.push(error)).ok(),
+            Some(holder) => HolderName::parse(holder)
+                .map_err(|error| errors.push(error))
+                .ok(),
             None => Some(None),
         };
 
         match (number, expiry, cvc, holder) {
             (Some(number), Some(expiry), Some(cvc), Some(holder)) if errors.is_empty() => {
-                Ok(Card { number, expiry, cvc, holder })
+                Ok(Card {
+                    number,
+                    expiry,
+                    cvc,
+                    holder,
+                })
             }
             _ => Err(errors),
         }
@@ -154,19 +167,31 @@ impl Card {
     ) -> Result<Card, CardErrors> {
         let mut errors = CardErrors::new();
 
-        let number = CardNumber::from_digits(number).map_err(|error| errors.push(error)).ok();
+        let number = CardNumber::from_digits(number)
+            .map_err(|error| errors.push(error))
+            .ok();
         let brand = number.as_ref().map(CardNumber::brand);
-        let expiry =
-            Expiry::new(expiry_year, expiry_month).map_err(|error| errors.push(error)).ok();
-        let cvc = Cvc::from_digits(cvc, brand).map_err(|error| errors.push(error)).ok();
+        let expiry = Expiry::new(expiry_year, expiry_month)
+            .map_err(|error| errors.push(error))
+            .ok();
+        let cvc = Cvc::from_digits(cvc, brand)
+            .map_err(|error| errors.push(error))
+            .ok();
         let holder = match holder {
-            Some(holder) => HolderName::parse(holder).map_err(|error| errors.push(error)).ok(),
+            Some(holder) => HolderName::parse(holder)
+                .map_err(|error| errors.push(error))
+                .ok(),
             None => Some(None),
         };
 
         match (number, expiry, cvc, holder) {
             (Some(number), Some(expiry), Some(cvc), Some(holder)) if errors.is_empty() => {
-                Ok(Card { number, expiry, cvc, holder })
+                Ok(Card {
+                    number,
+                    expiry,
+                    cvc,
+                    holder,
+                })
             }
             _ => Err(errors),
         }
@@ -228,7 +253,12 @@ mod tests {
     }
 
     fn visa_input() -> CardInput<'static> {
-        CardInput { number: "4242 4242 4242 4242", expiry: "12/30", cvc: "123", holder: None }
+        CardInput {
+            number: "4242 4242 4242 4242",
+            expiry: "12/30",
+            cvc: "123",
+            holder: None,
+        }
     }
 
     #[test]
@@ -243,24 +273,37 @@ mod tests {
 
     #[test]
     fn blank_holder_is_none() {
-        let input = CardInput { holder: Some("  "), ..visa_input() };
+        let input = CardInput {
+            holder: Some("  "),
+            ..visa_input()
+        };
         assert!(Card::parse(&input, today()).unwrap().holder().is_none());
     }
 
     #[test]
     fn cvc_follows_brand_of_invalid_number() {
-        let input = CardInput { number: "3782 822463 10006", cvc: "123", ..visa_input() };
+        let input = CardInput {
+            number: "3782 822463 10006",
+            cvc: "123",
+            ..visa_input()
+        };
         let errors = Card::parse(&input, today()).unwrap_err();
         assert_eq!(errors.get(Field::Number), Some(&CardError::NumberChecksum));
         assert_eq!(
             errors.get(Field::Cvc),
-            Some(&CardError::CvcInvalidLength { brand: Some(Brand::Amex) })
+            Some(&CardError::CvcInvalidLength {
+                brand: Some(Brand::Amex)
+            })
         );
     }
 
     #[test]
     fn cvc_without_brand_takes_three_or_four() {
-        let input = CardInput { number: "", cvc: "1234", ..visa_input() };
+        let input = CardInput {
+            number: "",
+            cvc: "1234",
+            ..visa_input()
+        };
         let errors = Card::parse(&input, today()).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors.get(Field::Number), Some(&CardError::NumberMissing));
@@ -268,7 +311,12 @@ mod tests {
 
     #[test]
     fn one_error_per_field_in_form_order() {
-        let input = CardInput { number: "42a", expiry: "00/00", cvc: "x", holder: Some("@") };
+        let input = CardInput {
+            number: "42a",
+            expiry: "00/00",
+            cvc: "x",
+            holder: Some("@"),
+        };
         let errors = Card::parse(&input, today()).unwrap_err();
         let fields: Vec<Field> = errors.iter().map(CardError::field).collect();
         assert_eq!(fields, Field::ALL);
@@ -283,31 +331,48 @@ mod tests {
 
     #[test]
     fn from_decoded_skips_date_window() {
-        let card = Card::from_decoded("4242424242424242", 2020, 1, "123", Some("TARO YAMADA"))
-            .unwrap();
+        let card =
+            Card::from_decoded("4242424242424242", 2020, 1, "123", Some("TARO YAMADA")).unwrap();
         assert!(card.expiry().is_expired(today()));
-        assert_eq!(card.expiry().check_window(today()), Err(CardError::ExpiryInPast));
+        assert_eq!(
+            card.expiry().check_window(today()),
+            Err(CardError::ExpiryInPast)
+        );
         assert_eq!(card.holder().unwrap().as_str(), "TARO YAMADA");
     }
 
     #[test]
     fn from_decoded_checks_everything_else() {
-        let errors = Card::from_decoded("4242 4242 4242 4242", 30, 13, "12", Some("山田"))
-            .unwrap_err();
+        let errors =
+            Card::from_decoded("4242 4242 4242 4242", 30, 13, "12", Some("山田")).unwrap_err();
         let codes: Vec<&str> = errors.iter().map(CardError::code).collect();
         assert_eq!(
             codes,
-            ["number_invalid_character", "expiry_invalid_month", "cvc_invalid_length", "holder_not_romaji"]
+            [
+                "number_invalid_character",
+                "expiry_invalid_month",
+                "cvc_invalid_length",
+                "holder_not_romaji"
+            ]
         );
         let errors = Card::from_decoded("4242424242424242", 30, 12, "123", None).unwrap_err();
-        assert_eq!(errors.get(Field::Expiry), Some(&CardError::ExpiryInvalidYear));
+        assert_eq!(
+            errors.get(Field::Expiry),
+            Some(&CardError::ExpiryInvalidYear)
+        );
     }
 
     #[test]
     fn card_debug_shows_brand_and_expiry_only() {
-        let input = CardInput { holder: Some("TARO YAMADA"), ..visa_input() };
+        let input = CardInput {
+            holder: Some("TARO YAMADA"),
+            ..visa_input()
+        };
         let card = Card::parse(&input, today()).unwrap();
-        assert_eq!(format!("{card:?}"), "Card { brand: Visa, expiry: 12/30, .. }");
+        assert_eq!(
+            format!("{card:?}"),
+            "Card { brand: Visa, expiry: 12/30, .. }"
+        );
         assert_eq!(format!("{input:?}"), "CardInput { .. }");
     }
 }

@@ -212,12 +212,18 @@ mod tests {
 
     #[test]
     fn ascii_digits_pass_through() {
-        assert_eq!(normalize_number("4111111111111111").unwrap(), "4111111111111111");
+        assert_eq!(
+            normalize_number("4111111111111111").unwrap(),
+            "4111111111111111"
+        );
     }
 
     #[test]
     fn full_width_digits_become_ascii() {
-        assert_eq!(normalize_number("０１２３４５６７８９").unwrap(), "0123456789");
+        assert_eq!(
+            normalize_number("０１２３４５６７８９").unwrap(),
+            "0123456789"
+        );
     }
 
     #[test]

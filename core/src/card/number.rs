@@ -4,10 +4,10 @@ use std::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::Brand;
 use super::brand::{BrandMatch, MAX_NUMBER_LENGTH, MIN_NUMBER_LENGTH, luhn_valid, match_brand};
 use super::error::CardError;
 use super::normalize::{char_kind, normalize_number};
-use super::Brand;
 
 /// Digits shown of a card number on receipts and in the shop's result (PCI DSS allows the last
 /// four).
@@ -126,7 +126,10 @@ pub(crate) fn check(digits: &str) -> Result<Brand, CardError> {
     if length > usize::from(brand.max_length()) {
         return Err(CardError::NumberTooLong);
     }
-    if !lengths.iter().any(|&allowed| usize::from(allowed) == length) {
+    if !lengths
+        .iter()
+        .any(|&allowed| usize::from(allowed) == length)
+    {
         return Err(CardError::NumberInvalidLength { brand });
     }
 
@@ -179,12 +182,19 @@ mod tests {
             ("4242", CardError::NumberIncomplete),
             ("5", CardError::NumberIncomplete),
             ("424242424242", CardError::NumberIncomplete),
-            ("42424242424242", CardError::NumberInvalidLength { brand: Brand::Visa }),
+            (
+                "42424242424242",
+                CardError::NumberInvalidLength { brand: Brand::Visa },
+            ),
             ("55555555555544440", CardError::NumberTooLong),
             ("4242424242424241", CardError::NumberChecksum),
         ];
         for (input, error) in cases {
-            assert_eq!(CardNumber::parse(input).unwrap_err(), error, "input {input:?}");
+            assert_eq!(
+                CardNumber::parse(input).unwrap_err(),
+                error,
+                "input {input:?}"
+            );
         }
     }
 
@@ -199,11 +209,15 @@ mod tests {
     fn from_digits_is_strict() {
         assert!(CardNumber::from_digits("4242424242424242").is_ok());
         assert_eq!(
-            CardNumber::from_digits("4242 4242 4242 4242").unwrap_err().code(),
+            CardNumber::from_digits("4242 4242 4242 4242")
+                .unwrap_err()
+                .code(),
             "number_invalid_character"
         );
         assert_eq!(
-            CardNumber::from_digits("４２４２４２４２４２４２４２４２").unwrap_err().code(),
+            CardNumber::from_digits("４２４２４２４２４２４２４２４２")
+                .unwrap_err()
+                .code(),
             "number_invalid_character"
         );
     }
