@@ -159,20 +159,21 @@ fn invalid_characters_name_their_kind() {
 
 #[test]
 fn typing_a_number_digit_by_digit() {
-    // What the form sees after each keystroke of an Amex number typed in full-width digits.
+    // The grouped number the form displays after each keystroke of an Amex number typed in
+    // full-width digits.
     let typed = "３７８２８２２４６３１０００５";
     let mut text = String::new();
-    let mut shown = Vec::new();
+    let mut displayed = Vec::new();
     for c in typed.chars() {
         text.push(c);
         let digits = normalize_number(&text).unwrap();
-        shown.push(format_number(&digits));
+        displayed.push(format_number(&digits));
     }
-    assert_eq!(shown[0], "3");
-    assert_eq!(shown[1], "37");
-    assert_eq!(shown[4], "3782 8");
-    assert_eq!(shown[10], "3782 822463 1");
-    assert_eq!(shown[14], "3782 822463 10005");
+    assert_eq!(displayed[0], "3");
+    assert_eq!(displayed[1], "37");
+    assert_eq!(displayed[4], "3782 8");
+    assert_eq!(displayed[10], "3782 822463 1");
+    assert_eq!(displayed[14], "3782 822463 10005");
 }
 
 #[test]

@@ -50,7 +50,8 @@ fn any_brand() -> impl Strategy<Value = Brand> {
     proptest::sample::select(Brand::ALL.to_vec())
 }
 
-/// A valid test number of `brand`: a prefix from one of its ranges and one of its lengths.
+/// Generates valid test numbers of `brand`, with a prefix from one of its ranges and one of its
+/// lengths.
 fn valid_number(brand: Brand) -> impl Strategy<Value = String> {
     let prefixes: &'static [&'static str] = match brand {
         Brand::Visa => &["4"],
@@ -90,7 +91,7 @@ proptest! {
     }
 
     #[test]
-    fn format_of_a_prefix_is_a_prefix_for_plain_brands(digits in digits(19)) {
+    fn format_appends_for_plain_brands(digits in digits(19)) {
         // For brands grouped in fours, typing one more digit only appends to the display.
         prop_assume!(!matches!(detect_brand(&digits), Some(Brand::Amex | Brand::DinersClub)));
         prop_assume!(digits.len() > 1);

@@ -34,8 +34,8 @@ use std::fmt;
 ///   schemes. cardseal takes 50, 56-58 and 67, which hold Maestro's well-known ranges (5018,
 ///   5020, 5038, 5893, 6759, 6761-6763), and leaves the rest of the 6-series unknown rather than
 ///   guessing.
-/// - Domestic schemes that share these ranges are not told apart: their numbers get the brand
-///   of the range they sit in.
+/// - Domestic schemes that share these ranges are not distinguished. Their numbers get the brand
+///   of the range they lie in.
 ///
 /// # Luhn and UnionPay
 ///
@@ -67,10 +67,10 @@ pub enum Brand {
     Mir,
 }
 
-/// The shortest card number any brand issues (Maestro).
+/// The minimum card number length any brand issues (Maestro).
 pub const MIN_NUMBER_LENGTH: usize = 12;
 
-/// The longest card number ISO/IEC 7812-1 allows.
+/// The maximum card number length ISO/IEC 7812-1 allows.
 pub const MAX_NUMBER_LENGTH: usize = 19;
 
 /// Security code length printed on American Express cards (the four-digit CID).
@@ -222,10 +222,10 @@ const ISSUER_RANGES: &[IssuerRange] = &[
     range(2200, 2204, 4, Brand::Mir),
 ];
 
-/// The most leading digits any issuer range looks at.
+/// The maximum number of leading digits that an issuer range compares.
 const MAX_RANGE_DIGITS: usize = 4;
 
-/// What the leading digits of a number say about its brand.
+/// The brands that a number starting with given digits may belong to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BrandMatch {
     /// Exactly one brand has ranges that numbers starting with these digits can fall in.
@@ -297,8 +297,8 @@ fn range_admits(range: &IssuerRange, prefix: Prefix) -> bool {
 /// Detects the brand from the leading digits of a card number, complete or partly typed.
 ///
 /// Returns a brand as soon as the digits so far can only belong to that brand, so the card form
-/// can show it while the buyer types: `"4"` is Visa, `"35"` is JCB, `"2"` is `None` (Mir or
-/// Mastercard) until `"220"` or `"222"`. Returns `None` for input with anything but ASCII
+/// can show it while the buyer types. For example `"4"` is Visa and `"35"` is JCB, but `"2"`
+/// is `None` (Mir or Mastercard) until `"220"` or `"222"`. Returns `None` for input with anything but ASCII
 /// digits; normalize with [`normalize_number`](super::normalize_number) first.
 ///
 /// Once a brand is detected, more digits either keep it or, when they leave every range of
@@ -326,7 +326,7 @@ pub fn detect_brand(digits: &str) -> Option<Brand> {
 ///
 /// American Express numbers group 4-6-5, 14-digit Diners Club numbers 4-6-4, and all others
 /// in fours (a 19-digit number as 4-4-4-4-3). Works on partial input, grouping by the brand
-/// detected so far. Characters other than ASCII digits are dropped, so the result always holds
+/// detected so far. Characters other than ASCII digits are dropped, so the result always contains
 /// exactly the input's digits. Longer input than the brand's pattern falls back to fours.
 ///
 /// ```

@@ -8,10 +8,10 @@ use super::Brand;
 use super::error::CardError;
 use super::normalize::{char_kind, normalize_digits_only};
 
-/// Shortest security code of any brand.
+/// Minimum security code length of any brand.
 const MIN_CVC_LENGTH: usize = 3;
 
-/// Longest security code of any brand (the American Express CID).
+/// Maximum security code length of any brand (the American Express CID).
 const MAX_CVC_LENGTH: usize = 4;
 
 /// A validated security code: three digits, or four for American Express.

@@ -34,7 +34,7 @@ impl Field {
         }
     }
 
-    /// The English name used in error messages.
+    /// Returns the English name of the field for error messages.
     fn noun(self) -> &'static str {
         match self {
             Field::Number => "card number",
@@ -83,7 +83,7 @@ impl CharKind {
         }
     }
 
-    /// The English phrase for the kind, used after "contains".
+    /// Returns the English phrase for the kind, used after "contains".
     fn phrase(self) -> &'static str {
         match self {
             CharKind::Letter => "a letter",
@@ -163,6 +163,31 @@ pub enum CardError {
 }
 
 impl CardError {
+    /// Every code that [`code`](CardError::code) returns, in form order: the message keys a
+    /// card form must translate.
+    pub const CODES: &'static [&'static str] = &[
+        "number_missing",
+        "number_invalid_character",
+        "number_incomplete",
+        "number_too_long",
+        "number_invalid_length",
+        "number_unknown_brand",
+        "number_checksum",
+        "expiry_missing",
+        "expiry_invalid_character",
+        "expiry_invalid_format",
+        "expiry_invalid_month",
+        "expiry_invalid_year",
+        "expiry_in_past",
+        "expiry_too_far",
+        "cvc_missing",
+        "cvc_invalid_character",
+        "cvc_invalid_length",
+        "holder_invalid_character",
+        "holder_not_romaji",
+        "holder_too_long",
+    ];
+
     /// Returns the field the error belongs to.
     pub fn field(&self) -> Field {
         match self {
@@ -265,7 +290,7 @@ impl fmt::Display for CardError {
             CardError::NumberInvalidLength { brand } => {
                 write!(
                     f,
-                    "{noun} has a number of digits that {} does not issue",
+                    "{noun} has a length that {} does not issue",
                     brand.name()
                 )
             }
@@ -275,14 +300,14 @@ impl fmt::Display for CardError {
             CardError::NumberChecksum => {
                 write!(
                     f,
-                    "{noun} is invalid (check digit mismatch), check for a typing error"
+                    "{noun} has an invalid check digit, check it for a typing error"
                 )
             }
             CardError::ExpiryInvalidFormat => {
                 write!(f, "{noun} is not in the form MM/YY")
             }
             CardError::ExpiryInvalidMonth => {
-                write!(f, "{noun} has a month outside january to december")
+                write!(f, "{noun} has an invalid month")
             }
             CardError::ExpiryInvalidYear => write!(f, "{noun} does not have a four-digit year"),
             CardError::ExpiryInPast => write!(f, "card has expired"),
@@ -398,3 +423,112 @@ impl fmt::Display for CardErrors {
 }
 
 impl std::error::Error for CardErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One value of every variant. The match below has no wildcard arm, so a new variant does
+    /// not compile until it is added here too.
+    fn every_variant() -> Vec<CardError> {
+        let all = vec![
+            CardError::NumberMissing,
+            CardError::NumberInvalidCharacter(CharKind::Letter),
+            CardError::NumberIncomplete,
+            CardError::NumberTooLong,
+            CardError::NumberInvalidLength { brand: Brand::Visa },
+            CardError::NumberUnknownBrand,
+            CardError::NumberChecksum,
+            CardError::ExpiryMissing,
+            CardError::ExpiryInvalidCharacter(CharKind::Symbol),
+            CardError::ExpiryInvalidFormat,
+            CardError::ExpiryInvalidMonth,
+            CardError::ExpiryInvalidYear,
+            CardError::ExpiryInPast,
+            CardError::ExpiryTooFar,
+            CardError::CvcMissing,
+            CardError::CvcInvalidCharacter(CharKind::Kana),
+            CardError::CvcInvalidLength {
+                brand: Some(Brand::Amex),
+            },
+            CardError::HolderInvalidCharacter(CharKind::Digit),
+            CardError::HolderNotRomaji,
+            CardError::HolderTooLong,
+        ];
+        for error in &all {
+            match error {
+                CardError::NumberMissing
+                | CardError::NumberInvalidCharacter(_)
+                | CardError::NumberIncomplete
+                | CardError::NumberTooLong
+                | CardError::NumberInvalidLength { .. }
+                | CardError::NumberUnknownBrand
+                | CardError::NumberChecksum
+                | CardError::ExpiryMissing
+                | CardError::ExpiryInvalidCharacter(_)
+                | CardError::ExpiryInvalidFormat
+                | CardError::ExpiryInvalidMonth
+                | CardError::ExpiryInvalidYear
+                | CardError::ExpiryInPast
+                | CardError::ExpiryTooFar
+                | CardError::CvcMissing
+                | CardError::CvcInvalidCharacter(_)
+                | CardError::CvcInvalidLength { .. }
+                | CardError::HolderInvalidCharacter(_)
+                | CardError::HolderNotRomaji
+                | CardError::HolderTooLong => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_match_variants_in_order() {
+        let codes: Vec<&str> = every_variant().iter().map(CardError::code).collect();
+        assert_eq!(codes, CardError::CODES);
+    }
+
+    #[test]
+    fn codes_start_with_their_field() {
+        for error in every_variant() {
+            let prefix = format!("{}_", error.field().code());
+            assert!(error.code().starts_with(&prefix), "{}", error.code());
+        }
+    }
+
+    #[test]
+    fn messages_are_lower_case_without_digits() {
+        let mut errors = every_variant();
+        for brand in Brand::ALL {
+            errors.push(CardError::NumberInvalidLength { brand });
+            errors.push(CardError::CvcInvalidLength { brand: Some(brand) });
+        }
+        errors.push(CardError::CvcInvalidLength { brand: None });
+        for error in errors {
+            let message = error.to_string();
+            assert!(
+                message.starts_with(|c: char| c.is_ascii_lowercase()),
+                "{message}"
+            );
+            assert!(!message.ends_with('.'), "{message}");
+            assert!(!message.chars().any(|c| c.is_numeric()), "{message}");
+        }
+    }
+
+    #[test]
+    fn card_errors_keep_first_per_field() {
+        let mut errors = CardErrors::new();
+        errors.push(CardError::CvcMissing);
+        errors.push(CardError::NumberChecksum);
+        errors.push(CardError::NumberMissing);
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors.get(Field::Number), Some(&CardError::NumberChecksum));
+        let fields: Vec<Field> = errors.iter().map(CardError::field).collect();
+        assert_eq!(fields, [Field::Number, Field::Cvc]);
+        assert_eq!(
+            errors.to_string(),
+            "card number has an invalid check digit, check it for a typing error; \
+             security code is missing"
+        );
+    }
+}

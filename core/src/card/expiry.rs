@@ -166,8 +166,8 @@ impl fmt::Display for Expiry {
 /// Parses an expiry date as typed and checks it against `today`.
 ///
 /// Accepts `MM/YY`, `MM/YYYY`, `M/YY`, `M/YYYY`, `MMYY` and `MMYYYY`, with ASCII or full-width
-/// digits, an ASCII or full-width slash, and spaces anywhere; a space between month and year
-/// also works as the separator (`12 30`). A two-digit year is the year ending in those digits
+/// digits, an ASCII or full-width slash, and spaces anywhere. Without a slash, a space between
+/// month and year works as the separator (`12 30`). A two-digit year is the year ending in those digits
 /// closest to `today` within 50 years back and 49 ahead.
 ///
 /// Rejects, in this order: characters other than digits, spaces and slashes; other forms; a

@@ -7,8 +7,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use super::error::{CardError, CharKind};
 use super::normalize::{CharClass, classify, is_kana, is_kanji};
 
-/// Longest cardholder name: the name field of magnetic stripe track 1 (ISO/IEC 7813) holds 26
-/// characters, so the name printed on a card is no longer.
+/// Maximum length of a cardholder name. The name field of magnetic stripe track 1 (ISO/IEC 7813)
+/// has room for 26 characters, so the name printed on a card is no longer.
 pub const MAX_HOLDER_LENGTH: usize = 26;
 
 /// Apostrophes a keyboard, an IME or an autocorrecting text field may produce.
@@ -39,9 +39,9 @@ impl HolderName {
     ///
     /// Full-width Latin letters, spaces, hyphens, apostrophes and periods become their ASCII
     /// forms, letters are upper-cased, and runs of spaces shrink to one. A name with kana or
-    /// kanji is rejected with [`CardError::HolderNotRomaji`], asking for the name in Latin
-    /// letters as printed on the card; a name with any other character, or made of punctuation
-    /// only, with [`CardError::HolderInvalidCharacter`].
+    /// kanji is rejected with [`CardError::HolderNotRomaji`], whose message asks for the name in
+    /// Latin letters as printed on the card. A name with any other character, or made of
+    /// punctuation only, is rejected with [`CardError::HolderInvalidCharacter`].
     ///
     /// ```
     /// use cardseal_core::card::HolderName;
@@ -102,7 +102,7 @@ impl HolderName {
     }
 }
 
-/// What one input character becomes in a cardholder name.
+/// The result of folding one input character of a cardholder name.
 enum Folded {
     Char(char),
     Space,

@@ -8,7 +8,7 @@
 //! Input is taken as a Japanese buyer types or pastes it: full-width digits and Latin letters,
 //! ideographic spaces, the dashes a Japanese IME writes, no-break spaces and zero-width
 //! characters are all understood (see [`normalize_number`]). Brands come from the issuer
-//! ranges of each scheme; the [`Brand`] docs list them, with the decisions on overlapping
+//! ranges of each scheme. The [`Brand`] docs list them, with the decisions on overlapping
 //! ranges and on the Luhn check for UnionPay.
 //!
 //! While the buyer types, the form uses [`normalize_number`], [`detect_brand`],
@@ -84,13 +84,13 @@ pub struct CardInput<'a> {
     pub expiry: &'a str,
     /// The security code.
     pub cvc: &'a str,
-    /// The cardholder name, if the form asks for it.
+    /// The cardholder name, or `None` when the form has no name field.
     pub holder: Option<&'a str>,
 }
 
 impl fmt::Debug for CardInput<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The input holds the secrets unvalidated, so it shows nothing of them.
+        // The input contains the unvalidated secrets, so Debug prints none of its fields.
         f.debug_struct("CardInput").finish_non_exhaustive()
     }
 }
@@ -112,8 +112,8 @@ impl Card {
     ///
     /// Collects at most one error per field, so the form can mark every field that needs a fix
     /// at once. The security code length follows the brand of the number, even when the number
-    /// has another problem (such as a typo that breaks the check digit); when no brand can be
-    /// told, three or four digits pass.
+    /// has another problem such as a typo that breaks the check digit. When the number's digits
+    /// match no single brand, three or four digits pass.
     pub fn parse(input: &CardInput<'_>, today: YearMonth) -> Result<Card, CardErrors> {
         let mut errors = CardErrors::new();
 
@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(
             errors.to_string(),
             "card number contains a letter, which is not allowed; \
-             expiry date has a month outside january to december; \
+             expiry date has an invalid month; \
              security code contains a letter, which is not allowed; \
              cardholder name contains a symbol, which is not allowed"
         );

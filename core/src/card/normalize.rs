@@ -1,14 +1,14 @@
 //! Character classes of typed and pasted card input, and number normalization.
 //!
 //! Buyers in Japan type with an IME that may be in full-width mode, so a card number can arrive
-//! as full-width digits (U+FF10 to U+FF19) separated by ideographic spaces (U+3000) or by the
-//! dash the IME produces for the minus key: U+30FC (prolonged sound mark) in kana mode, U+FF0D in
-//! full-width mode, or a dash picked from the conversion candidates. Pasted numbers bring no-break
+//! as full-width digits (U+FF10 to U+FF19) separated by ideographic spaces (U+3000). The minus
+//! key gives U+30FC (prolonged sound mark) in kana mode and U+FF0D in full-width mode, and the
+//! conversion candidates offer more dashes. Pasted numbers bring no-break
 //! spaces and zero-width characters from web pages and documents.
 
 use super::error::{CardError, CharKind};
 
-/// What one input character is to the card parsers.
+/// The class of one input character, as the card parsers treat it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CharClass {
     /// An ASCII or full-width decimal digit, with its value.
@@ -17,7 +17,7 @@ pub(crate) enum CharClass {
     Space,
     /// A hyphen or dash that separates groups of digits.
     Dash,
-    /// A zero-width or direction-mark character that does not change what the text says.
+    /// A zero-width character or direction mark, which does not change the text's meaning.
     Invisible,
     /// A slash, the expiry date separator.
     Slash,
@@ -43,7 +43,8 @@ const DASHES: &[char] = &[
 ];
 
 /// Characters that render as nothing and carry no meaning in a number. Bidirectional embeddings,
-/// overrides and isolates are not here: they reorder what the buyer sees, so they are rejected.
+/// overrides and isolates are not in this list and are rejected, because they reorder the digits
+/// on screen.
 const INVISIBLES: &[char] = &[
     '\u{00AD}', // soft hyphen
     '\u{200B}', // zero width space
