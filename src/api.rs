@@ -1,0 +1,397 @@
+//! The JavaScript API for pages that build their own card form: sealing, validation and
+//! formatting helpers.
+
+use std::rc::Rc;
+
+use cardseal_core::card::{
+    self, Brand, Card, CardErrors, CardInput, CardNumber, Cvc, HolderName, YearMonth,
+};
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::edit::{self, EditKind};
+use crate::error::{self, Error};
+use crate::i18n::{self, Locale};
+use crate::js;
+use crate::seal;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A brand code, as `cardseal-core` and the service name brands. */
+export type BrandCode = "visa" | "mastercard" | "amex" | "jcb" | "diners" | "discover" | "unionpay" | "maestro" | "mir";
+
+/** A field of the card form. */
+export type FieldName = "number" | "expiry" | "cvc" | "holder";
+
+/** Card details as typed. `expiry` takes MM/YY, MM/YYYY, M/YY, MMYY or MMYYYY; instead of it,
+ *  `expMonth` and `expYear` (four digits) may be given. */
+export interface CardInput {
+  number: string;
+  expiry?: string;
+  expMonth?: number;
+  expYear?: number;
+  cvc: string;
+  holder?: string;
+}
+
+/** Options of `seal` and `new Sealer`. Give `jwks` (a JWK Set) or `key` (one JWK), as JSON text
+ *  or object; `kid` picks the key from the set (default: the first RSA-OAEP-256 key). `origin`
+ *  is the checkout page's origin (default: `location.origin`). `lang` picks the language of
+ *  error messages (default: the browser's). */
+export interface SealOptions {
+  jwks?: string | object;
+  key?: string | object;
+  kid?: string;
+  sessionId: string;
+  origin?: string;
+  engine?: "auto" | "webcrypto" | "rust";
+  lang?: string;
+}
+
+/** What sealing returns: the envelope and the card's display data. */
+export interface SealResult {
+  envelope: string;
+  brand: BrandCode;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+/** One field's problem, with a message in the requested language. */
+export interface FieldError {
+  field: FieldName;
+  code: string;
+  message: string;
+}
+
+/** The error every function here throws or rejects with. `code` is stable; `message` is for the
+ *  buyer; `detail` is English text for developers; `fields` lists each invalid field. */
+export interface CardSealError extends Error {
+  name: "CardSealError";
+  code: string;
+  detail: string;
+  field?: FieldName;
+  fields?: FieldError[];
+}
+
+/** A field value reformatted for display, with the caret to set (UTF-16 offset). */
+export interface FormattedField {
+  value: string;
+  caret: number;
+}
+
+/** A formatted card number with the brand detected so far. */
+export interface FormattedNumber extends FormattedField {
+  brand?: BrandCode;
+}
+
+/** A brand's number lengths and security code length. */
+export interface BrandInfo {
+  code: BrandCode;
+  name: string;
+  lengths: number[];
+  cvcLength: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "CardInput")]
+    pub type CardInputValue;
+    #[wasm_bindgen(typescript_type = "SealOptions")]
+    pub type SealOptionsValue;
+    #[wasm_bindgen(typescript_type = "SealResult")]
+    pub type SealResultValue;
+    #[wasm_bindgen(typescript_type = "Promise<SealResult>")]
+    pub type SealResultPromise;
+    #[wasm_bindgen(typescript_type = "FieldError | undefined")]
+    pub type OptionalFieldError;
+    #[wasm_bindgen(typescript_type = "FieldError[]")]
+    pub type FieldErrorList;
+    #[wasm_bindgen(typescript_type = "FormattedNumber")]
+    pub type FormattedNumber;
+    #[wasm_bindgen(typescript_type = "FormattedField")]
+    pub type FormattedField;
+    #[wasm_bindgen(typescript_type = "BrandInfo | undefined")]
+    pub type OptionalBrandInfo;
+    #[wasm_bindgen(typescript_type = "{ brand?: BrandCode; lang?: string }")]
+    pub type ValidateOptions;
+}
+
+/// Returns the current month in the buyer's time zone, which for Japanese buyers is also their
+/// card issuer's: a card is valid through the last day of its expiry month there.
+pub fn today() -> Result<YearMonth, Error> {
+    let now = js_sys::Date::new_0();
+    // getTimezoneOffset is minutes behind UTC, so adding its negation gives local time.
+    let local_seconds = now.get_time() / 1000.0 - now.get_timezone_offset() * 60.0;
+    YearMonth::from_unix_seconds(local_seconds.max(0.0) as u64).ok_or(Error::ClockOutOfRange)
+}
+
+/// Picks the language from an explicit `lang`, else from the browser's preferences.
+pub fn locale(lang: Option<&str>) -> Locale {
+    let preferred = js::preferred_languages();
+    Locale::choose(lang, preferred.iter().map(String::as_str))
+}
+
+/// Card details read from a JavaScript object; the strings are wiped when dropped.
+pub struct TypedCard {
+    number: Zeroizing<String>,
+    expiry: Zeroizing<String>,
+    cvc: Zeroizing<String>,
+    holder: Option<Zeroizing<String>>,
+}
+
+impl TypedCard {
+    /// Reads `{number, expiry | expMonth + expYear, cvc, holder?}`.
+    pub fn from_js(card: &JsValue) -> Result<TypedCard, Error> {
+        if !card.is_object() {
+            return Err(Error::InvalidArgument { name: "card" });
+        }
+        let number =
+            Zeroizing::new(js::optional_string(card, "number", "card.number")?.unwrap_or_default());
+        let cvc = Zeroizing::new(js::optional_string(card, "cvc", "card.cvc")?.unwrap_or_default());
+        let holder = js::optional_string(card, "holder", "card.holder")?.map(Zeroizing::new);
+        let expiry = match js::optional_string(card, "expiry", "card.expiry")? {
+            Some(expiry) => expiry,
+            None => {
+                let month = js::get(card, "expMonth").as_f64();
+                let year = js::get(card, "expYear").as_f64();
+                match (month, year) {
+                    // Integers only: formatting floats would add its code to the module.
+                    (Some(month), Some(year)) if month.fract() == 0.0 && year.fract() == 0.0 => {
+                        format!("{:02}/{:04}", month as u32, year as u32)
+                    }
+                    (None, None) => String::new(),
+                    _ => {
+                        return Err(Error::InvalidArgument {
+                            name: "card.expMonth",
+                        });
+                    }
+                }
+            }
+        };
+        Ok(TypedCard {
+            number,
+            expiry: Zeroizing::new(expiry),
+            cvc,
+            holder,
+        })
+    }
+
+    /// Builds a typed card from the card form's fields.
+    pub fn new(number: String, expiry: String, cvc: String, holder: Option<String>) -> TypedCard {
+        TypedCard {
+            number: Zeroizing::new(number),
+            expiry: Zeroizing::new(expiry),
+            cvc: Zeroizing::new(cvc),
+            holder: holder.map(Zeroizing::new),
+        }
+    }
+
+    /// Validates the card with `cardseal-core`.
+    pub fn parse(&self, today: YearMonth) -> Result<Card, CardErrors> {
+        let input = CardInput {
+            number: &self.number,
+            expiry: &self.expiry,
+            cvc: &self.cvc,
+            holder: self.holder.as_deref().map(String::as_str),
+        };
+        Card::parse(&input, today)
+    }
+}
+
+/// Validates `card` and seals it into an envelope bound to `options.sessionId`.
+///
+/// Seals with WebCrypto where `crypto.subtle` exists and with the pure-Rust implementation
+/// otherwise (or as `options.engine` says). Rejects with a `CardSealError`.
+#[wasm_bindgen]
+pub async fn seal(
+    card: CardInputValue,
+    options: SealOptionsValue,
+) -> Result<SealResultValue, JsValue> {
+    let locale = locale(js::get(&options, "lang").as_string().as_deref());
+    let result = async {
+        let sealer = seal::Sealer::from_options(&options)?;
+        seal_typed(&sealer, &TypedCard::from_js(&card)?).await
+    };
+    result
+        .await
+        .map(|object| object.unchecked_into())
+        .map_err(|error| error.into_js(locale))
+}
+
+/// Validates and seals one card with a sealer: the step shared by `seal`, `Sealer` and the form.
+pub async fn seal_typed(sealer: &seal::Sealer, card: &TypedCard) -> Result<Object, Error> {
+    let card = card.parse(today()?)?;
+    let envelope = sealer.seal(&card).await?;
+    Ok(seal::result_object(envelope, &card))
+}
+
+/// A key bound to one checkout session, to seal cards repeatedly without reading the key set
+/// again; it keeps the key imported into WebCrypto.
+#[wasm_bindgen(js_name = Sealer)]
+pub struct SealerHandle {
+    pub(crate) sealer: Rc<seal::Sealer>,
+    locale: Locale,
+}
+
+#[wasm_bindgen(js_class = Sealer)]
+impl SealerHandle {
+    /// Reads and checks the key and options; throws a `CardSealError` when they are unusable.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: SealOptionsValue) -> Result<SealerHandle, JsValue> {
+        let locale = locale(js::get(&options, "lang").as_string().as_deref());
+        let sealer = seal::Sealer::from_options(&options).map_err(|error| error.into_js(locale))?;
+        Ok(SealerHandle {
+            sealer: Rc::new(sealer),
+            locale,
+        })
+    }
+
+    /// The `kid` of the key this sealer seals with.
+    #[wasm_bindgen(getter)]
+    pub fn kid(&self) -> String {
+        self.sealer.kid().to_owned()
+    }
+
+    /// The implementation that seals on this page: `"webcrypto"` or `"rust"`.
+    #[wasm_bindgen(getter)]
+    pub fn engine(&self) -> Result<String, JsValue> {
+        self.sealer
+            .resolved_engine()
+            .map(|engine| engine.name().to_owned())
+            .map_err(|error| error.into_js(self.locale))
+    }
+
+    /// Validates `card` and seals it; resolves to `{envelope, brand, last4, expMonth, expYear}`.
+    pub fn seal(&self, card: CardInputValue) -> SealResultPromise {
+        let sealer = Rc::clone(&self.sealer);
+        let locale = self.locale;
+        let typed = TypedCard::from_js(&card);
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            let result = async { seal_typed(&sealer, &typed?).await }.await;
+            result
+                .map(Into::into)
+                .map_err(|error| error.into_js(locale))
+        });
+        promise.unchecked_into()
+    }
+}
+
+/// Turns a card number as typed or pasted into ASCII digits; throws for characters other than
+/// digits (ASCII or full-width), spaces, hyphens and invisible characters.
+#[wasm_bindgen(js_name = normalizeNumber)]
+pub fn normalize_number(input: &str, lang: Option<String>) -> Result<String, JsValue> {
+    card::normalize_number(input)
+        .map_err(|error| Error::Card(error.into()).into_js(locale(lang.as_deref())))
+}
+
+/// Returns the brand code of a card number, complete or partial, as typed (separators and
+/// full-width digits are fine); `undefined` while the brand cannot be told yet.
+#[wasm_bindgen(js_name = detectBrand)]
+pub fn detect_brand(input: &str) -> Option<String> {
+    let digits = Zeroizing::new(card::normalize_number(input).ok()?);
+    card::detect_brand(&digits).map(|brand| brand.code().to_owned())
+}
+
+/// Returns a brand's name, card number lengths and security code length.
+#[wasm_bindgen(js_name = brandInfo)]
+pub fn brand_info(code: &str) -> OptionalBrandInfo {
+    let Some(brand) = Brand::from_code(code) else {
+        return JsValue::UNDEFINED.unchecked_into();
+    };
+    let info = js::object();
+    js::set(&info, "code", &JsValue::from_str(brand.code()));
+    js::set(&info, "name", &JsValue::from_str(brand.name()));
+    let lengths: Array = brand
+        .lengths()
+        .iter()
+        .map(|&length| JsValue::from(length))
+        .collect();
+    js::set(&info, "lengths", &lengths);
+    js::set(&info, "cvcLength", &JsValue::from(brand.cvc_length()));
+    info.unchecked_into()
+}
+
+/// Groups a card number for display (4-6-5 for Amex, 4-6-4 for 14-digit Diners, else fours),
+/// drops characters other than digits, stops at the brand's longest length, and returns the
+/// caret to set so it stays after the same digits. `caret` defaults to the end of `value`.
+#[wasm_bindgen(js_name = formatNumber)]
+pub fn format_number(value: &str, caret: Option<u32>) -> FormattedNumber {
+    let caret = caret.unwrap_or_else(|| value.encode_utf16().count() as u32);
+    let edited = edit::edit_number(value, caret, EditKind::Insert, 0);
+    let result = formatted(&edited.text);
+    if let Some(brand) = edited.brand {
+        js::set(&result, "brand", &JsValue::from_str(brand.code()));
+    }
+    result.unchecked_into()
+}
+
+/// Formats an expiry date as MM/YY (or MM/YYYY) and returns the caret to set.
+#[wasm_bindgen(js_name = formatExpiry)]
+pub fn format_expiry(value: &str, caret: Option<u32>) -> FormattedField {
+    let caret = caret.unwrap_or_else(|| value.encode_utf16().count() as u32);
+    formatted(&edit::edit_expiry(value, caret, EditKind::Insert, 0)).unchecked_into()
+}
+
+fn formatted(edited: &edit::Edited) -> Object {
+    let result = js::object();
+    js::set(&result, "value", &JsValue::from_str(&edited.value));
+    js::set(&result, "caret", &JsValue::from(edited.caret));
+    result
+}
+
+/// Validates one field; returns `undefined` when it is valid, else `{field, code, message}`.
+/// The security code is checked against `options.brand` when given. An empty holder name is
+/// valid, because the name is optional.
+#[wasm_bindgen(js_name = validateField)]
+pub fn validate_field(
+    field: &str,
+    value: &str,
+    options: Option<ValidateOptions>,
+) -> Result<OptionalFieldError, JsValue> {
+    let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+    let locale = locale(js::get(&options, "lang").as_string().as_deref());
+    let brand = js::get(&options, "brand")
+        .as_string()
+        .and_then(|code| Brand::from_code(&code));
+
+    let checked = match field {
+        "number" => CardNumber::parse(value).map(drop),
+        "expiry" => {
+            let today = today().map_err(|error| error.into_js(locale))?;
+            card::parse_expiry(value, today).map(drop)
+        }
+        "cvc" => Cvc::parse(value, brand).map(drop),
+        "holder" => HolderName::parse(value).map(drop),
+        _ => return Err(Error::InvalidArgument { name: "field" }.into_js(locale)),
+    };
+    Ok(match checked {
+        Ok(()) => JsValue::UNDEFINED.unchecked_into(),
+        Err(error) => error::field_error(&error, locale).unchecked_into(),
+    })
+}
+
+/// Validates a whole card; returns one `{field, code, message}` per invalid field, in form
+/// order, or an empty array when the card is valid.
+#[wasm_bindgen(js_name = validateCard)]
+pub fn validate_card(
+    card: CardInputValue,
+    lang: Option<String>,
+) -> Result<FieldErrorList, JsValue> {
+    let locale = locale(lang.as_deref());
+    let typed = TypedCard::from_js(&card).map_err(|error| error.into_js(locale))?;
+    let today = today().map_err(|error| error.into_js(locale))?;
+    Ok(match typed.parse(today) {
+        Ok(_) => Array::new().unchecked_into(),
+        Err(errors) => error::field_errors(&errors, locale).unchecked_into(),
+    })
+}
+
+/// Returns the message for an error code in Japanese or English (`lang`, default: the
+/// browser's language), for codes from this library, `cardseal-core` and the hosted frame.
+#[wasm_bindgen(js_name = errorMessage)]
+pub fn error_message(code: &str, lang: Option<String>) -> String {
+    i18n::message(code, locale(lang.as_deref()))
+}

@@ -1,0 +1,168 @@
+//! Sealing a validated card into an envelope, through WebCrypto where the page has it and through
+//! `cardseal-core`'s pure-Rust implementation otherwise.
+
+use std::cell::RefCell;
+
+use cardseal_core::card::Card;
+use cardseal_core::envelope::{self, Binding, Envelope};
+use js_sys::Object;
+use wasm_bindgen::JsValue;
+use web_sys::CryptoKey;
+
+use crate::error::Error;
+use crate::js;
+use crate::key::{self, SealingKey};
+use crate::webcrypto;
+
+/// Which implementation of RSA-OAEP and AES-GCM seals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// WebCrypto where `crypto.subtle` exists, else the pure-Rust path.
+    Auto,
+    /// Only WebCrypto.
+    WebCrypto,
+    /// Only the pure-Rust path (`rsa` and `aes-gcm` crates).
+    Rust,
+}
+
+impl Engine {
+    fn from_option(value: Option<&str>) -> Result<Engine, Error> {
+        match value {
+            None | Some("auto") => Ok(Engine::Auto),
+            Some("webcrypto") => Ok(Engine::WebCrypto),
+            Some("rust") if cfg!(feature = "rust-fallback") => Ok(Engine::Rust),
+            Some(_) => Err(Error::InvalidArgument {
+                name: "options.engine",
+            }),
+        }
+    }
+
+    /// Returns the engine's name as the `engine` option spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Auto => "auto",
+            Engine::WebCrypto => "webcrypto",
+            Engine::Rust => "rust",
+        }
+    }
+}
+
+/// A sealing key bound to one checkout session and page origin, ready to seal cards.
+///
+/// It keeps the key imported into WebCrypto after the first seal, so later seals skip that step.
+pub struct Sealer {
+    key: SealingKey,
+    session_id: String,
+    origin: String,
+    engine: Engine,
+    web_key: RefCell<Option<CryptoKey>>,
+}
+
+impl Sealer {
+    /// Reads seal options: the key (`jwks` or `key`, and `kid`), `sessionId`, `origin` (default:
+    /// the page's origin) and `engine` (`auto`, `webcrypto` or `rust`).
+    pub fn from_options(options: &JsValue) -> Result<Sealer, Error> {
+        if !options.is_object() {
+            return Err(Error::InvalidArgument { name: "options" });
+        }
+        let session_id = js::required_string(options, "sessionId", "options.sessionId")?;
+        let origin = match js::optional_string(options, "origin", "options.origin")? {
+            Some(origin) => origin,
+            None => page_origin().ok_or(Error::InvalidArgument {
+                name: "options.origin",
+            })?,
+        };
+        let engine = Engine::from_option(
+            js::optional_string(options, "engine", "options.engine")?.as_deref(),
+        )?;
+        let key = key::from_options(options)?;
+
+        Ok(Sealer {
+            key,
+            session_id,
+            origin,
+            engine,
+            web_key: RefCell::new(None),
+        })
+    }
+
+    /// Returns the `kid` of the sealing key.
+    pub fn kid(&self) -> &str {
+        self.key.key.kid()
+    }
+
+    /// Returns the engine this sealer uses on this page: never `Auto`.
+    pub fn resolved_engine(&self) -> Result<Engine, Error> {
+        match self.engine {
+            Engine::Auto if webcrypto::subtle().is_some() => Ok(Engine::WebCrypto),
+            Engine::Auto if cfg!(feature = "rust-fallback") => Ok(Engine::Rust),
+            Engine::Auto => Err(Error::WebCryptoUnavailable),
+            Engine::WebCrypto if webcrypto::subtle().is_none() => Err(Error::WebCryptoUnavailable),
+            engine => Ok(engine),
+        }
+    }
+
+    /// Seals `card` into an envelope bound to this sealer's session and origin, issued now.
+    pub async fn seal(&self, card: &Card) -> Result<Envelope, Error> {
+        let binding = Binding {
+            session_id: self.session_id.clone(),
+            origin: self.origin.clone(),
+            issued_at: now_seconds(),
+        };
+
+        match self.resolved_engine()? {
+            Engine::Rust => seal_rust(card, &binding, self),
+            _ => self.seal_webcrypto(card, &binding).await,
+        }
+    }
+
+    async fn seal_webcrypto(&self, card: &Card, binding: &Binding) -> Result<Envelope, Error> {
+        let subtle = webcrypto::subtle().ok_or(Error::WebCryptoUnavailable)?;
+        let prepared = envelope::prepare(card, binding, &self.key.key)?;
+
+        // The clone is taken out of the RefCell before awaiting, so no borrow is held across it.
+        let cached = self.web_key.borrow().clone();
+        let web_key = match cached {
+            Some(web_key) => web_key,
+            None => {
+                let import = webcrypto::import_rsa_key(&subtle, &self.key.jwk)?;
+                let web_key = webcrypto::await_key(import, "importKey RSA-OAEP").await?;
+                *self.web_key.borrow_mut() = Some(web_key.clone());
+                web_key
+            }
+        };
+
+        webcrypto::seal(&subtle, &web_key, prepared).await
+    }
+}
+
+#[cfg(feature = "rust-fallback")]
+fn seal_rust(card: &Card, binding: &Binding, sealer: &Sealer) -> Result<Envelope, Error> {
+    Ok(envelope::seal(card, binding, &sealer.key.key)?)
+}
+
+#[cfg(not(feature = "rust-fallback"))]
+fn seal_rust(_card: &Card, _binding: &Binding, _sealer: &Sealer) -> Result<Envelope, Error> {
+    Err(Error::WebCryptoUnavailable)
+}
+
+/// Builds the result a page gets: `{envelope, brand, last4, expMonth, expYear}`.
+pub fn result_object(envelope: Envelope, card: &Card) -> Object {
+    let result = js::object();
+    js::set(&result, "envelope", &JsValue::from_str(envelope.as_str()));
+    js::set(&result, "brand", &JsValue::from_str(card.brand().code()));
+    js::set(&result, "last4", &JsValue::from_str(&card.last4()));
+    js::set(&result, "expMonth", &JsValue::from(card.expiry().month()));
+    js::set(&result, "expYear", &JsValue::from(card.expiry().year()));
+    result
+}
+
+/// Returns the current time in whole seconds since the Unix epoch, from the page's clock.
+pub fn now_seconds() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// Returns `location.origin` of the page or worker, if it has one.
+fn page_origin() -> Option<String> {
+    js::global_object("location").and_then(|location| js::get(&location, "origin").as_string())
+}

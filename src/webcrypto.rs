@@ -1,0 +1,126 @@
+//! RSA-OAEP-256 and A256GCM through the browser's WebCrypto (`crypto.subtle`).
+//!
+//! `cardseal-core` prepares the envelope (header, content key, IV, payload) and assembles it;
+//! this module only hands those bytes to SubtleCrypto. Every buffer given to WebCrypto is a fresh
+//! `Uint8Array` copy: a view into wasm memory would be detached if the memory grew before the
+//! browser read it. The copies holding the content key and the card payload are zeroed once the
+//! SubtleCrypto calls have taken them, since WebCrypto copies its inputs when a method is called
+//! (W3C WebCrypto, "get a copy of the bytes held by the buffer source").
+
+use cardseal_core::envelope::{Envelope, Prepared};
+use js_sys::{Array, Object, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CryptoKey, SubtleCrypto};
+
+use crate::error::Error;
+use crate::js;
+
+/// The AES-GCM authentication tag length in bits (RFC 7518 section 5.3: 128-bit tag).
+const GCM_TAG_BITS: u32 = 128;
+
+/// Returns `globalThis.crypto.subtle` where the page has it (secure contexts and Node.js).
+pub fn subtle() -> Option<SubtleCrypto> {
+    let crypto = js::global_object("crypto")?;
+    let subtle = js::get(&crypto, "subtle");
+    subtle.is_object().then(|| subtle.unchecked_into())
+}
+
+/// Starts importing the RSA public key for RSA-OAEP with SHA-256, not extractable, for
+/// `encrypt` only.
+pub fn import_rsa_key(subtle: &SubtleCrypto, jwk: &Object) -> Result<Promise, Error> {
+    // RsaHashedImportParams in web-sys has no `name` setter, so the algorithm is a plain object.
+    let algorithm = js::object();
+    js::set(&algorithm, "name", &JsValue::from_str("RSA-OAEP"));
+    js::set(&algorithm, "hash", &JsValue::from_str("SHA-256"));
+
+    subtle
+        .import_key_with_object("jwk", jwk, &algorithm, false, &usages())
+        .map_err(|error| failure("importKey RSA-OAEP", &error))
+}
+
+/// Waits for an RSA key import started by [`import_rsa_key`].
+pub async fn await_key(import: Promise, operation: &'static str) -> Result<CryptoKey, Error> {
+    let key = JsFuture::from(import)
+        .await
+        .map_err(|error| failure(operation, &error))?;
+    key.dyn_into::<CryptoKey>().map_err(|_| Error::WebCrypto {
+        operation,
+        name: "TypeError".to_owned(),
+    })
+}
+
+/// Encrypts the prepared envelope: RSA-OAEP wraps the content key while AES-GCM encrypts the
+/// payload with the protected header as additional data (RFC 7516 section 5.1, steps 4 to 15).
+pub async fn seal(
+    subtle: &SubtleCrypto,
+    rsa_key: &CryptoKey,
+    prepared: Prepared,
+) -> Result<Envelope, Error> {
+    let cek = copy(prepared.cek());
+    let iv = copy(prepared.iv());
+    let aad = copy(prepared.protected().as_bytes());
+    let plaintext = copy(prepared.plaintext());
+
+    // Both chains start before either is awaited, so the browser can run them side by side.
+    let wrap = subtle.encrypt_with_object_and_buffer_source(&rsa_oaep(), rsa_key, &cek);
+    let aes_import = subtle.import_key_with_str("raw", &cek, "AES-GCM", false, &usages());
+    wipe(&cek);
+    let wrap = wrap.map_err(|error| failure("encrypt RSA-OAEP", &error))?;
+    let aes_import = aes_import.map_err(|error| failure("importKey AES-GCM", &error))?;
+
+    let aes_key = await_key(aes_import, "importKey AES-GCM").await?;
+    let encrypt =
+        subtle.encrypt_with_object_and_buffer_source(&aes_gcm(&iv, &aad), &aes_key, &plaintext);
+    wipe(&plaintext);
+    let encrypt = encrypt.map_err(|error| failure("encrypt AES-GCM", &error))?;
+
+    let encrypted_key = bytes_of(wrap, "encrypt RSA-OAEP").await?;
+    let ciphertext_and_tag = bytes_of(encrypt, "encrypt AES-GCM").await?;
+    Ok(prepared.assemble(&encrypted_key, &ciphertext_and_tag)?)
+}
+
+/// Copies bytes out of wasm memory into a new `Uint8Array` that WebCrypto may keep.
+fn copy(bytes: &[u8]) -> Uint8Array {
+    let array = Uint8Array::new_with_length(bytes.len() as u32);
+    array.copy_from(bytes);
+    array
+}
+
+fn wipe(array: &Uint8Array) {
+    array.fill(0, 0, array.length());
+}
+
+fn usages() -> JsValue {
+    Array::of1(&JsValue::from_str("encrypt")).into()
+}
+
+fn rsa_oaep() -> Object {
+    let algorithm = js::object();
+    js::set(&algorithm, "name", &JsValue::from_str("RSA-OAEP"));
+    algorithm
+}
+
+fn aes_gcm(iv: &Uint8Array, aad: &Uint8Array) -> Object {
+    let algorithm = js::object();
+    js::set(&algorithm, "name", &JsValue::from_str("AES-GCM"));
+    js::set(&algorithm, "iv", iv);
+    js::set(&algorithm, "additionalData", aad);
+    js::set(&algorithm, "tagLength", &JsValue::from(GCM_TAG_BITS));
+    algorithm
+}
+
+/// Waits for an `encrypt` promise and copies its ArrayBuffer into wasm memory.
+async fn bytes_of(promise: Promise, operation: &'static str) -> Result<Vec<u8>, Error> {
+    let buffer = JsFuture::from(promise)
+        .await
+        .map_err(|error| failure(operation, &error))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+fn failure(operation: &'static str, error: &JsValue) -> Error {
+    Error::WebCrypto {
+        operation,
+        name: js::error_name(error),
+    }
+}
