@@ -41,7 +41,7 @@ use std::fmt;
 ///
 /// Every brand but UnionPay requires the Luhn check digit. Some UnionPay issuers have issued
 /// numbers without a valid Luhn check digit, which is why processors and card validation
-/// libraries exempt UnionPay from the check; rejecting those numbers would turn away real
+/// libraries exempt UnionPay from the check. Rejecting those numbers would turn away real
 /// buyers. cardseal skips the check for UnionPay numbers of every length, so a mistyped UnionPay
 /// number reaches authorization, where the issuer declines it.
 #[non_exhaustive]
@@ -301,8 +301,8 @@ fn range_admits(range: &IssuerRange, prefix: Prefix) -> bool {
 /// is `None` (Mir or Mastercard) until `"220"` or `"222"`. Returns `None` for input with anything but ASCII
 /// digits; normalize with [`normalize_number`](super::normalize_number) first.
 ///
-/// Once a brand is detected, more digits either keep it or, when they leave every range of
-/// that brand, turn the result to `None`; they never switch to another brand.
+/// Once a brand is detected, more digits either keep it or turn the result to `None` when they
+/// leave every range of that brand. They never switch to another brand.
 ///
 /// ```
 /// use cardseal_core::card::{detect_brand, Brand};

@@ -428,8 +428,8 @@ impl std::error::Error for CardErrors {}
 mod tests {
     use super::*;
 
-    /// One value of every variant. The match below has no wildcard arm, so a new variant does
-    /// not compile until it is added here too.
+    /// Returns one value of every variant. The match below has no wildcard arm, so a new
+    /// variant does not compile until it is added here too.
     fn every_variant() -> Vec<CardError> {
         let all = vec![
             CardError::NumberMissing,

@@ -170,9 +170,12 @@ impl fmt::Display for Expiry {
 /// month and year works as the separator (`12 30`). A two-digit year is the year ending in those digits
 /// closest to `today` within 50 years back and 49 ahead.
 ///
-/// Rejects, in this order: characters other than digits, spaces and slashes; other forms; a
-/// month outside 1 to 12; a card expired before `today`'s month; a date more than twenty years
-/// after `today`.
+/// Rejects, in this order:
+/// 1. characters other than digits, spaces and slashes,
+/// 2. other forms,
+/// 3. a month outside 1 to 12,
+/// 4. a card that expired before `today`'s month,
+/// 5. a date more than twenty years after `today`.
 ///
 /// ```
 /// use cardseal_core::card::{parse_expiry, YearMonth};

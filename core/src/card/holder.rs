@@ -39,7 +39,7 @@ impl HolderName {
     ///
     /// Full-width Latin letters, spaces, hyphens, apostrophes and periods become their ASCII
     /// forms, letters are upper-cased, and runs of spaces shrink to one. A name with kana or
-    /// kanji is rejected with [`CardError::HolderNotRomaji`], whose message asks for the name in
+    /// kanji is rejected with [`CardError::HolderNotRomaji`], whose message requests the name in
     /// Latin letters as printed on the card. A name with any other character, or made of
     /// punctuation only, is rejected with [`CardError::HolderInvalidCharacter`].
     ///
