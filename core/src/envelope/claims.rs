@@ -1,0 +1,338 @@
+//! The claims that bind an envelope to one checkout, and the policy that checks their age.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+
+use super::base64url;
+
+/// Most characters in a key id or a checkout session id.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Bytes of randomness in an envelope id written by this crate (128 bits).
+pub const ENVELOPE_ID_LEN: usize = 16;
+
+/// Fewest and most bytes an envelope id may encode when read.
+pub const MIN_ENVELOPE_ID_LEN: usize = ENVELOPE_ID_LEN;
+pub const MAX_ENVELOPE_ID_LEN: usize = 64;
+
+/// Largest issue time accepted: 2^53 - 1, the largest integer every JSON reader holds exactly
+/// (RFC 7493 section 2.2).
+pub const MAX_ISSUED_AT: u64 = (1 << 53) - 1;
+
+/// A DNS name has at most 253 characters (RFC 1035 section 2.3.4).
+const MAX_HOST_LEN: usize = 253;
+
+/// Longest origin: scheme, separator, host and a five-digit port.
+pub const MAX_ORIGIN_LEN: usize = "https://".len() + MAX_HOST_LEN + ":65535".len();
+
+/// What the sealer binds an envelope to; the input of `seal` and `prepare`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The checkout session id issued by the platform (1 to 128 characters of `A-Z a-z 0-9 - _ .`).
+    pub session_id: String,
+    /// The ASCII serialization of the checkout page's origin (RFC 6454 section 6.2), for example
+    /// `https://shop.example`.
+    pub origin: String,
+    /// Issue time in seconds since the Unix epoch, preferably from the platform's clock.
+    pub issued_at: u64,
+}
+
+/// The claims read from an envelope's protected header, authenticated as AAD when it opens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Claims {
+    pub(crate) session_id: String,
+    pub(crate) origin: String,
+    pub(crate) issued_at: u64,
+    pub(crate) envelope_id: String,
+}
+
+impl Claims {
+    /// The checkout session id (`sid`).
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// The origin of the page the envelope was sealed for (`origin`).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The issue time in seconds since the Unix epoch (`iat`).
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+
+    /// The envelope id (`jti`): base64url of at least 128 random bits, unique per envelope.
+    pub fn envelope_id(&self) -> &str {
+        &self.envelope_id
+    }
+}
+
+/// How old and how far in the future an envelope's issue time may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenPolicy {
+    /// Most seconds between the issue time and now.
+    pub max_age_secs: u64,
+    /// Seconds of clock difference tolerated between sealer and opener, in either direction.
+    pub clock_skew_secs: u64,
+}
+
+impl Default for OpenPolicy {
+    /// Ten minutes of age, enough for a slow relay and its retries, and five minutes of skew for
+    /// a buyer's clock.
+    fn default() -> Self {
+        OpenPolicy {
+            max_age_secs: 600,
+            clock_skew_secs: 300,
+        }
+    }
+}
+
+impl OpenPolicy {
+    /// Checks the issue time against `now` (seconds since the Unix epoch).
+    ///
+    /// Accepts `iat` when `now - max_age - skew <= iat <= now + skew`.
+    pub fn check(&self, claims: &Claims, now: u64) -> Result<(), ClaimsError> {
+        let iat = claims.issued_at;
+
+        if iat > now.saturating_add(self.clock_skew_secs) {
+            return Err(ClaimsError::IssuedInFuture);
+        }
+        if now
+            > iat
+                .saturating_add(self.max_age_secs)
+                .saturating_add(self.clock_skew_secs)
+        {
+            return Err(ClaimsError::Stale);
+        }
+        Ok(())
+    }
+}
+
+/// Why an envelope's claims are not accepted by an [`OpenPolicy`].
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClaimsError {
+    /// The issue time is older than the maximum age plus the allowed skew.
+    Stale,
+    /// The issue time is later than now plus the allowed skew.
+    IssuedInFuture,
+}
+
+impl ClaimsError {
+    /// Returns the stable snake_case code of the error.
+    pub fn code(self) -> &'static str {
+        match self {
+            ClaimsError::Stale => "stale",
+            ClaimsError::IssuedInFuture => "issued_in_future",
+        }
+    }
+}
+
+impl fmt::Display for ClaimsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ClaimsError::Stale => "envelope issue time (iat) is older than the maximum age",
+            ClaimsError::IssuedInFuture => "envelope issue time (iat) is in the future",
+        })
+    }
+}
+
+impl std::error::Error for ClaimsError {}
+
+/// Checks the `id` rule shared by `kid` and `sid`: 1 to [`MAX_ID_LEN`] characters of
+/// `A-Z a-z 0-9 - _ .`, so that ids are safe in URLs, file names and log lines.
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    (1..=MAX_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+}
+
+/// Checks an envelope id: canonical base64url of 16 to 64 bytes.
+pub(crate) fn is_valid_envelope_id(id: &str) -> bool {
+    base64url::decode(id, MAX_ENVELOPE_ID_LEN)
+        .is_some_and(|bytes| bytes.len() >= MIN_ENVELOPE_ID_LEN)
+}
+
+/// Checks an origin in the form browsers serialize it (RFC 6454 section 6.2, lower case): an
+/// `http` or `https` scheme, a DNS name, IPv4 address or bracketed IPv6 address, and a port only
+/// when it is not the scheme's default.
+pub(crate) fn is_valid_origin(origin: &str) -> bool {
+    if origin.len() > MAX_ORIGIN_LEN {
+        return false;
+    }
+    let (rest, default_port) = if let Some(rest) = origin.strip_prefix("https://") {
+        (rest, "443")
+    } else if let Some(rest) = origin.strip_prefix("http://") {
+        (rest, "80")
+    } else {
+        return false;
+    };
+
+    // The port follows the last colon outside the IPv6 brackets.
+    let host_end = rest.rfind(']').map_or(0, |bracket| bracket + 1);
+    let (host, port) = match rest[host_end..].find(':') {
+        Some(colon) => (
+            &rest[..host_end + colon],
+            Some(&rest[host_end + colon + 1..]),
+        ),
+        None => (rest, None),
+    };
+
+    let port_ok = match port {
+        None => true,
+        Some(port) => is_valid_port(port) && port != default_port,
+    };
+    port_ok && (is_valid_dns_host(host) || is_valid_ipv6_host(host))
+}
+
+fn is_valid_port(port: &str) -> bool {
+    (1..=5).contains(&port.len())
+        && !port.starts_with('0')
+        && port.bytes().all(|byte| byte.is_ascii_digit())
+        && port.parse::<u16>().is_ok()
+}
+
+/// Lower-case LDH labels of 1 to 63 characters, neither starting nor ending with a hyphen; IPv4
+/// addresses fit the same rule.
+fn is_valid_dns_host(host: &str) -> bool {
+    (1..=MAX_HOST_LEN).contains(&host.len())
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|byte| matches!(byte, b'a'..=b'z' | b'0'..=b'9' | b'-'))
+        })
+}
+
+fn is_valid_ipv6_host(host: &str) -> bool {
+    let Some(address) = host
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    else {
+        return false;
+    };
+    !address.bytes().any(|byte| byte.is_ascii_uppercase()) && address.parse::<Ipv6Addr>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims_at(issued_at: u64) -> Claims {
+        Claims {
+            session_id: "cs_1".into(),
+            origin: "https://shop.example".into(),
+            issued_at,
+            envelope_id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        }
+    }
+
+    #[test]
+    fn policy_window_edges() {
+        let policy = OpenPolicy {
+            max_age_secs: 600,
+            clock_skew_secs: 300,
+        };
+        let now = 1_000_000;
+        assert_eq!(policy.check(&claims_at(now), now), Ok(()));
+        assert_eq!(policy.check(&claims_at(now + 300), now), Ok(()));
+        assert_eq!(
+            policy.check(&claims_at(now + 301), now),
+            Err(ClaimsError::IssuedInFuture)
+        );
+        assert_eq!(policy.check(&claims_at(now - 900), now), Ok(()));
+        assert_eq!(
+            policy.check(&claims_at(now - 901), now),
+            Err(ClaimsError::Stale)
+        );
+        assert_eq!(
+            policy.check(&claims_at(0), u64::MAX),
+            Err(ClaimsError::Stale)
+        );
+        assert_eq!(
+            policy.check(&claims_at(u64::MAX), 0),
+            Err(ClaimsError::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn id_rule() {
+        assert!(is_valid_id("cs_01HZX-abc.def"));
+        assert!(is_valid_id(&"a".repeat(MAX_ID_LEN)));
+        for id in [
+            "",
+            "a b",
+            "a/b",
+            "a:b",
+            "ｃｓ",
+            "a\n",
+            &"a".repeat(MAX_ID_LEN + 1),
+        ] {
+            assert!(!is_valid_id(id), "accepted {id:?}");
+        }
+    }
+
+    #[test]
+    fn envelope_id_rule() {
+        assert!(is_valid_envelope_id(&base64url::encode(&[1u8; 16])));
+        assert!(is_valid_envelope_id(&base64url::encode(&[1u8; 64])));
+        assert!(!is_valid_envelope_id(&base64url::encode(&[1u8; 15])));
+        assert!(!is_valid_envelope_id(&base64url::encode(&[1u8; 65])));
+        assert!(!is_valid_envelope_id("AQEBAQEBAQEBAQEBAQEBAB"));
+    }
+
+    #[test]
+    fn origin_rule() {
+        let valid = [
+            "https://shop.example",
+            "http://127.0.0.1:8081",
+            "http://localhost:8080",
+            "https://xn--eckwd4c7c.xn--zckzah:8443",
+            "http://[::1]:8081",
+            "https://[2001:db8::1]",
+            "https://a",
+        ];
+        for origin in valid {
+            assert!(is_valid_origin(origin), "rejected {origin:?}");
+        }
+        let invalid = [
+            "",
+            "null",
+            "shop.example",
+            "ftp://shop.example",
+            "https://shop.example/",
+            "https://shop.example/pay",
+            "https://Shop.example",
+            "HTTPS://shop.example",
+            "https://shop.example:443",
+            "http://shop.example:80",
+            "https://shop.example:0",
+            "https://shop.example:08080",
+            "https://shop.example:65536",
+            "https://shop.example:",
+            "https://user@shop.example",
+            "https://shop..example",
+            "https://.shop.example",
+            "https://shop.example.",
+            "https://-shop.example",
+            "https://shop_1.example",
+            "https://[::G]",
+            "https://[2001:DB8::1]",
+            "https://::1",
+            "https://shop.example?x",
+            "https://shop.example#x",
+            "https:// shop.example",
+        ];
+        for origin in invalid {
+            assert!(!is_valid_origin(origin), "accepted {origin:?}");
+        }
+        let long_host = format!("https://{}.example", "a".repeat(63));
+        assert!(is_valid_origin(&long_host));
+        let too_long_label = format!("https://{}.example", "a".repeat(64));
+        assert!(!is_valid_origin(&too_long_label));
+    }
+}
