@@ -1,0 +1,118 @@
+//! Per-request work around every handler: request id, tracing span, header count limit, problem
+//! bodies with the request id, security headers, metrics and one log line per request.
+//!
+//! The log line names the route template, never the raw path or query, and no body is logged.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument as _;
+
+use super::AppState;
+use super::problem::{Problem, ProblemKind};
+use crate::ids::random_id;
+
+/// Header carrying the request id in both directions.
+pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+/// Longest client-supplied request id that is kept; longer or odd ones are replaced.
+const MAX_CLIENT_REQUEST_ID: usize = 64;
+
+/// The id of the current request, available to handlers as an extension.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn request_id_from(request: &Request) -> String {
+    let supplied = request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_CLIENT_REQUEST_ID
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
+    match supplied {
+        Some(id) => id.to_owned(),
+        None => random_id("req_"),
+    }
+}
+
+/// Wraps every request; see the module docs.
+pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request_id_from(&request);
+    let method = request.method().as_str().to_owned();
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(path) => path.as_str().to_owned(),
+        None if state.config.assets.is_some() => String::from("static"),
+        None => String::from("unmatched"),
+    };
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+
+    let header_count = request.headers().len();
+    let mut response = if header_count > state.config.max_headers {
+        Problem::new(ProblemKind::TooManyHeaders)
+            .detail(format!(
+                "send at most {} header fields",
+                state.config.max_headers
+            ))
+            .into_response()
+    } else {
+        request
+            .extensions_mut()
+            .insert(RequestId(request_id.clone()));
+        next.run(request).instrument(span.clone()).await
+    };
+
+    fill_request_id(&mut response, &request_id);
+    add_common_headers(&mut response, &request_id);
+
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    state
+        .metrics
+        .observe_request(&method, &route, status, seconds);
+    let problem = response
+        .extensions()
+        .get::<Problem>()
+        .map(|p| p.kind.code());
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = seconds * 1000.0,
+            problem = problem.unwrap_or(""),
+            "request finished"
+        );
+    });
+    response
+}
+
+/// Re-renders a problem body so it carries the request id.
+fn fill_request_id(response: &mut Response, request_id: &str) {
+    let Some(problem) = response.extensions().get::<Problem>().cloned() else {
+        return;
+    };
+    *response.body_mut() = Body::from(problem.to_json(Some(request_id)));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+}
+
+fn add_common_headers(response: &mut Response, request_id: &str) {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER.clone(), value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers
+        .entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+}

@@ -1,0 +1,110 @@
+//! The HTTP API: router, shared state and the route table the OpenAPI file is checked against.
+
+mod assets;
+mod auth;
+pub mod body;
+mod health;
+mod jwks;
+mod middleware;
+mod payments;
+pub mod problem;
+pub mod ratelimit;
+mod sessions;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::acquirer::Acquirer;
+use crate::config::ServeConfig;
+use crate::fingerprint::FingerprintKey;
+use crate::keystore::{KeyRing, KeyStore};
+use crate::metrics::Metrics;
+use crate::store::Store;
+use problem::{Problem, ProblemKind};
+use ratelimit::RateLimiter;
+
+/// Every API route as (method, path template). `openapi.json` must list exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/v1/checkout-sessions"),
+    ("GET", "/v1/checkout-sessions/{id}"),
+    ("GET", "/v1/checkout-sessions/{id}/frame"),
+    ("POST", "/v1/payments"),
+    ("GET", "/v1/payments/{id}"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+];
+
+/// The current key ring, replaced as a whole when the key directory changes.
+#[derive(Debug)]
+pub struct KeyRingCell(RwLock<Arc<KeyRing>>);
+
+impl KeyRingCell {
+    pub fn new(ring: KeyRing) -> Self {
+        KeyRingCell(RwLock::new(Arc::new(ring)))
+    }
+
+    pub fn current(&self) -> Arc<KeyRing> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn replace(&self, ring: KeyRing) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(ring);
+    }
+}
+
+/// State shared by all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<ServeConfig>,
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeyRingCell>,
+    pub key_store: Arc<KeyStore>,
+    pub acquirer: Arc<dyn Acquirer>,
+    pub metrics: Arc<Metrics>,
+    pub fingerprint: Arc<FingerprintKey>,
+    pub rate_limiter: Arc<RateLimiter>,
+    /// False until start-up finished and again once shutdown began; read by `/readyz`.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// Builds the router with all routes, limits, logging and metrics.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/.well-known/jwks.json", get(jwks::get_jwks))
+        .route("/v1/checkout-sessions", post(sessions::create))
+        .route("/v1/checkout-sessions/{id}", get(sessions::get_for_shop))
+        .route(
+            "/v1/checkout-sessions/{id}/frame",
+            get(sessions::get_for_frame),
+        )
+        .route("/v1/payments", post(payments::create))
+        .route("/v1/payments/{id}", get(payments::get))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .method_not_allowed_fallback(method_not_allowed);
+
+    let app = match &state.config.assets {
+        Some(dir) => api.fallback_service(assets::service(dir, state.clone())),
+        None => api.fallback(not_found),
+    };
+
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        middleware::observe,
+    ))
+    .with_state(state)
+}
+
+async fn not_found() -> Problem {
+    Problem::new(ProblemKind::NotFound)
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(ProblemKind::MethodNotAllowed)
+}

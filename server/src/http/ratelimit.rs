@@ -1,0 +1,106 @@
+//! Per-shop request rate limit: a token bucket per shop, kept in memory.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Buckets idle longer than this are dropped, so the map does not grow with every shop ever seen.
+const IDLE_BUCKET_LIFETIME: Duration = Duration::from_secs(600);
+/// How many checks pass between sweeps of idle buckets.
+const SWEEP_EVERY: u64 = 4096;
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+struct Buckets {
+    by_shop: HashMap<String, Bucket>,
+    checks: u64,
+}
+
+/// Token bucket limiter: `rate` tokens per second, at most `burst` stored.
+pub struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<Buckets>,
+}
+
+impl RateLimiter {
+    /// Makes a limiter; a `rate` of 0 lets every request through.
+    pub fn new(rate: u32, burst: u32) -> Self {
+        RateLimiter {
+            rate: f64::from(rate),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(Buckets {
+                by_shop: HashMap::new(),
+                checks: 0,
+            }),
+        }
+    }
+
+    /// Takes one token for `shop_id`. Returns `Err(seconds)` to wait when the bucket is empty.
+    pub fn check(&self, shop_id: &str, now: Instant) -> Result<(), u64> {
+        if self.rate <= 0.0 {
+            return Ok(());
+        }
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+
+        buckets.checks += 1;
+        if buckets.checks % SWEEP_EVERY == 0 {
+            buckets
+                .by_shop
+                .retain(|_, b| now.duration_since(b.updated) < IDLE_BUCKET_LIFETIME);
+        }
+
+        let burst = self.burst;
+        let bucket = buckets.by_shop.entry(shop_id.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            updated: now,
+        });
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * self.rate).min(burst);
+        bucket.updated = now;
+
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - bucket.tokens) / self.rate;
+            Err(wait.ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refill() {
+        let limiter = RateLimiter::new(2, 3);
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.check("shop_a", start), Ok(()));
+        }
+        assert_eq!(limiter.check("shop_a", start), Err(1));
+        assert_eq!(
+            limiter.check("shop_b", start),
+            Ok(()),
+            "shops have separate buckets"
+        );
+
+        let later = start + Duration::from_millis(500);
+        assert_eq!(limiter.check("shop_a", later), Ok(()));
+        assert!(limiter.check("shop_a", later).is_err());
+    }
+
+    #[test]
+    fn zero_rate_disables_limit() {
+        let limiter = RateLimiter::new(0, 1);
+        let now = Instant::now();
+        for _ in 0..1000 {
+            assert_eq!(limiter.check("shop_a", now), Ok(()));
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! Storage of shops, API keys, checkout sessions, payments, used envelope ids and audit records.
+//!
+//! The service talks to storage only through [`Store`], so a shared database can replace the
+//! embedded SQLite default when several instances run behind a load balancer. Nothing here holds
+//! a card number or CVC: a payment keeps brand, last four digits, expiry and a keyed hash.
+
+mod migrations;
+mod sqlite;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+
+/// Storage failures. Messages never contain request data.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    Database(rusqlite::Error),
+    /// The database file has a schema newer than this build knows.
+    SchemaTooNew { found: i64, known: i64 },
+    /// A stored value could not be decoded.
+    Corrupt(&'static str),
+    /// A record that must exist was not found.
+    NotFound(&'static str),
+    /// A blocking storage task panicked or was cancelled.
+    TaskFailed,
+    /// Opening or preparing the database file failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Database(e) => write!(f, "database error: {e}"),
+            StoreError::SchemaTooNew { found, known } => write!(
+                f,
+                "database schema version {found} is newer than this build supports ({known}); upgrade cardseal-server"
+            ),
+            StoreError::Corrupt(what) => write!(f, "stored {what} could not be decoded"),
+            StoreError::NotFound(what) => write!(f, "{what} not found"),
+            StoreError::TaskFailed => f.write_str("storage task failed"),
+            StoreError::Io(e) => write!(f, "database file error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Database(e) => Some(e),
+            StoreError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e)
+    }
+}
+
+/// A shop registered on the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shop {
+    pub id: String,
+    pub name: String,
+    /// Serialized origin (`scheme://host[:port]`) of the shop's checkout page.
+    pub origin: String,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+/// A stored API key: only the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub key_id: String,
+    pub shop_id: String,
+    pub hash: [u8; crate::apikey::HASH_LEN],
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Stored state of a checkout session. "Expired" is not stored: it follows from `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// Waiting for a payment.
+    Open,
+    /// A payment is being authorized; other payments for this session are rejected meanwhile.
+    Processing,
+    /// An approved payment consumed the session.
+    Used,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Open => "open",
+            SessionState::Processing => "processing",
+            SessionState::Used => "used",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "open" => Some(SessionState::Open),
+            "processing" => Some(SessionState::Processing),
+            "used" => Some(SessionState::Used),
+            _ => None,
+        }
+    }
+}
+
+/// A checkout session created by a shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub shop_id: String,
+    /// Amount in the currency's minor unit (yen for JPY).
+    pub amount: u64,
+    pub currency: String,
+    pub order_reference: String,
+    pub state: SessionState,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Result of trying to move a session from open to processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionLock {
+    Acquired,
+    /// The session is being paid by another request or was already used.
+    Unavailable(SessionState),
+    NotFound,
+}
+
+/// Final status of a payment as the shop sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Approved,
+    Declined,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Approved => "approved",
+            PaymentStatus::Declined => "declined",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "approved" => Some(PaymentStatus::Approved),
+            "declined" => Some(PaymentStatus::Declined),
+            _ => None,
+        }
+    }
+}
+
+/// A payment after authorization. Holds no card number or CVC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    pub id: String,
+    pub shop_id: String,
+    pub session_id: String,
+    pub amount: u64,
+    pub currency: String,
+    pub order_reference: String,
+    pub status: PaymentStatus,
+    /// Stable decline code such as `insufficient_funds`; `None` when approved.
+    pub decline_code: Option<String>,
+    /// Brand code from the core card module, such as `jcb`.
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
+    /// HMAC-SHA-256 of the card number under the data directory's fingerprint key.
+    pub card_fingerprint: [u8; 32],
+    /// Key id the envelope was sealed under.
+    pub kid: String,
+    pub envelope_id: String,
+    pub created_at: i64,
+}
+
+/// Result of starting a request under an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// The key is new (or its earlier attempt was abandoned); this request owns it now.
+    Started,
+    /// An earlier request with the same key and body finished; its answer is returned again.
+    Completed { status: u16, body: String },
+    /// An earlier request with the same key is still running.
+    InProgress,
+    /// The key was used before with a different request body.
+    Mismatch,
+}
+
+/// One attempt to open an envelope, for the audit trail. Never holds card data.
+#[derive(Debug, Clone)]
+pub struct OpenAttempt {
+    pub at: i64,
+    pub request_id: String,
+    pub shop_id: String,
+    pub session_id: String,
+    /// Key id from the envelope header, when the header could be parsed.
+    pub kid: Option<String>,
+    /// Outcome class, such as `opened`, `envelope_replayed` or `envelope_invalid`.
+    pub outcome: String,
+}
+
+/// Counts of records fixed after an unclean stop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovery {
+    pub sessions_reopened: u64,
+    pub idempotency_keys_released: u64,
+}
+
+/// Storage used by the service and the command line.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the database answers, for the readiness probe.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts a shop with its first API key.
+    async fn insert_shop(&self, shop: &Shop, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    async fn get_shop(&self, shop_id: &str) -> Result<Option<Shop>, StoreError>;
+    async fn list_shops(&self) -> Result<Vec<Shop>, StoreError>;
+    /// Marks a shop disabled; its API keys stop working at once.
+    async fn disable_shop(&self, shop_id: &str, at: i64) -> Result<(), StoreError>;
+    /// Origins of all shops that are not disabled, for `frame-ancestors`.
+    async fn enabled_shop_origins(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Adds a new key for a shop and shortens the overlap: the newest earlier key expires no later
+    /// than `previous_expires_by`, and every older key expires now, so at most two keys work.
+    async fn rotate_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        previous_expires_by: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    async fn list_api_keys(&self, shop_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Finds an API key by its public key id, with its shop.
+    async fn find_api_key(&self, key_id: &str) -> Result<Option<(ApiKeyRecord, Shop)>, StoreError>;
+
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+    async fn get_session(&self, session_id: &str) -> Result<Option<Session>, StoreError>;
+    /// Moves an open session to processing atomically, so only one payment runs per session.
+    async fn lock_session(&self, session_id: &str) -> Result<SessionLock, StoreError>;
+    /// Moves a processing session back to open (after a decline or a failure).
+    async fn unlock_session(&self, session_id: &str) -> Result<(), StoreError>;
+
+    /// Records an envelope id as used. Returns false when it was used before.
+    async fn claim_envelope_id(
+        &self,
+        envelope_id: &str,
+        shop_id: &str,
+        session_id: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> Result<bool, StoreError>;
+    /// Deletes used envelope ids whose envelopes are too old to pass the issue-time check anyway.
+    async fn purge_envelope_ids(&self, now: i64) -> Result<u64, StoreError>;
+
+    /// Starts a request under an idempotency key, or returns the earlier request's state.
+    /// A started key older than `stale_before` counts as abandoned and is taken over.
+    async fn begin_idempotent(
+        &self,
+        shop_id: &str,
+        key: &str,
+        fingerprint: &[u8; 32],
+        now: i64,
+        stale_before: i64,
+    ) -> Result<IdempotencyBegin, StoreError>;
+    /// Stores the final answer of a request started with [`Store::begin_idempotent`].
+    async fn complete_idempotent(
+        &self,
+        shop_id: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError>;
+    /// Forgets a started key whose request ended without a final answer (for example a 5xx).
+    async fn abandon_idempotent(&self, shop_id: &str, key: &str) -> Result<(), StoreError>;
+    /// Deletes idempotency records created before `before`.
+    async fn purge_idempotency(&self, before: i64) -> Result<u64, StoreError>;
+
+    /// Stores a payment and sets the session's state in one transaction: used when approved, open
+    /// when declined.
+    async fn record_payment(&self, payment: &Payment) -> Result<(), StoreError>;
+    async fn get_payment(&self, payment_id: &str) -> Result<Option<Payment>, StoreError>;
+    /// Counts payments by a card fingerprint since a time, for duplicate detection.
+    async fn count_payments_by_fingerprint(
+        &self,
+        shop_id: &str,
+        fingerprint: &[u8; 32],
+        since: i64,
+    ) -> Result<u64, StoreError>;
+
+    async fn record_open_attempt(&self, attempt: &OpenAttempt) -> Result<(), StoreError>;
+
+    /// Fixes state left by an unclean stop: processing sessions go back to open and started
+    /// idempotency keys are released. Called once at start-up, before serving.
+    async fn recover(&self) -> Result<Recovery, StoreError>;
+}
