@@ -1,0 +1,14 @@
+//! The integration tests cover sealing, opening and every key format, so they need every
+//! feature; without them most test files compile to nothing. This test makes that a failure.
+
+#[test]
+fn suite_runs_with_all_features() {
+    assert!(
+        cfg!(all(
+            feature = "open",
+            feature = "rustcrypto",
+            feature = "jwk"
+        )),
+        "run the cardseal-core tests with --all-features: cargo test -p cardseal-core --all-features"
+    );
+}
