@@ -157,8 +157,19 @@ function start() {
   card.on('ready', () => {
     payButton.disabled = false;
   });
+  // The frame reports errors that stop the form, such as a session that is already paid. The
+  // shop's own wording is used where it has one, so the page reads the same for either source.
   card.on('error', (error) => {
-    showError(error?.message || text.embedMissing);
+    showError(text.codes[error?.code] ?? (error?.message || text.embedMissing));
+    if (FINAL_CODES.has(error?.code)) {
+      showNewOrderLink();
+    }
+  });
+  // Enter in the card frame raises 'submit' there; the frame cannot submit this page's form itself.
+  card.on('submit', () => {
+    if (!payButton.disabled) {
+      pay(card);
+    }
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
