@@ -197,7 +197,7 @@ mod tests {
                 }
             })
             .sum();
-        sum % 10 == 0
+        sum.is_multiple_of(10)
     }
 
     const TABLE: [(&str, SimulatedOutcome); 10] = [

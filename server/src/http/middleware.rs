@@ -53,8 +53,13 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         None if state.config.assets.is_some() => String::from("static"),
         None => String::from("unmatched"),
     };
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        shop_id = tracing::field::Empty,
+    );
 
     let header_count = request.headers().len();
     let mut response = if header_count > state.config.max_headers {

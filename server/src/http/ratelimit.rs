@@ -47,7 +47,7 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
 
         buckets.checks += 1;
-        if buckets.checks % SWEEP_EVERY == 0 {
+        if buckets.checks.is_multiple_of(SWEEP_EVERY) {
             buckets
                 .by_shop
                 .retain(|_, b| now.duration_since(b.updated) < IDLE_BUCKET_LIFETIME);

@@ -225,14 +225,14 @@ impl Platform {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let _ = writeln!(log, "{line}");
-                if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                    if value["fields"]["message"] == "listening" {
-                        if let (Some(s), Some(addr)) =
-                            (sender.take(), value["fields"]["listen"].as_str())
-                        {
-                            let _ = s.send(addr.to_owned());
-                        }
-                    }
+                let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if value["fields"]["message"] != "listening" {
+                    continue;
+                }
+                if let (Some(s), Some(addr)) = (sender.take(), value["fields"]["listen"].as_str()) {
+                    let _ = s.send(addr.to_owned());
                 }
             }
         });
