@@ -80,9 +80,9 @@ impl KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyError::InvalidKid => {
-                f.write_str("invalid key id (kid): use 1 to 128 characters of A-Z a-z 0-9 - _ .")
-            }
+            KeyError::InvalidKid => f.write_str(
+                "invalid key id (kid): use 1 to 128 of the characters A-Z a-z 0-9 '-' '_' '.'",
+            ),
             KeyError::ModulusSize => f.write_str("RSA modulus must have 2048 to 4096 bits"),
             KeyError::InvalidModulus => f.write_str("RSA modulus is even"),
             KeyError::InvalidExponent => {
