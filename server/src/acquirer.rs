@@ -30,7 +30,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cardseal_core::card::Card;
 
-/// Why an acquirer declined a payment. The codes are part of the HTTP API.
+/// Reason an acquirer declined a payment. The codes are part of the HTTP API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DeclineReason {
@@ -51,14 +51,14 @@ impl DeclineReason {
     }
 }
 
-/// An acquirer's answer.
+/// An acquirer's response to an authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Authorization {
     Approved { authorization_code: String },
     Declined(DeclineReason),
 }
 
-/// Failures to get an answer from the acquirer. The payment is then declined with
+/// Failures to get a response from the acquirer. The payment is then declined with
 /// `processing_error`.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -76,7 +76,7 @@ impl fmt::Display for AcquirerError {
 
 impl std::error::Error for AcquirerError {}
 
-/// What the service sends to the acquirer.
+/// Authorization request sent to the acquirer.
 pub struct AuthorizationRequest<'a> {
     pub payment_id: &'a str,
     pub amount: u64,
@@ -137,7 +137,7 @@ pub struct SimulatedAcquirer {
 }
 
 impl SimulatedAcquirer {
-    /// Makes a simulated acquirer whose slow test cards answer after `slow_response`.
+    /// Makes a simulated acquirer whose slow test cards respond after `slow_response`.
     pub fn new(slow_response: Duration) -> Self {
         SimulatedAcquirer { slow_response }
     }

@@ -3,7 +3,7 @@
 //! A key reads `csk_<key id>_<secret>`: the key id is 16 lower-case hex digits that name the stored
 //! record, and the secret is 32 random bytes in base64url. Only SHA-256 of the secret is stored.
 //! A plain hash is enough because the secret has 256 bits of entropy, so there is nothing to
-//! brute-force; a slow password hash would only cost CPU on every request. The stored hash is
+//! brute-force. A slow password hash would only cost CPU on every request. The stored hash is
 //! compared in constant time.
 
 use std::fmt;

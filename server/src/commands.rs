@@ -21,7 +21,7 @@ use crate::store::{ApiKeyRecord, Shop, SqliteStore, Store};
 const SHOP_ID_PREFIX: &str = "shop_";
 const SECS_PER_DAY: i64 = 86_400;
 const SECS_PER_HOUR: i64 = 3_600;
-/// Longest shop name, in characters.
+/// Maximum length of a shop name, in characters.
 const MAX_SHOP_NAME_CHARS: usize = 100;
 
 /// Failure of an administrative command, printed as `error: ...`.

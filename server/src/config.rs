@@ -82,8 +82,8 @@ impl ServeConfig {
         self.data_dir.join(DATABASE_FILE)
     }
 
-    /// How long a used envelope id is kept: past this an envelope fails the issue-time check
-    /// anyway. One extra day covers a later increase of the maximum age.
+    /// Returns how long a used envelope id is kept. Past this time its envelope fails the
+    /// issue-time check anyway, and one extra day covers a later increase of the maximum age.
     pub fn envelope_id_retention_secs(&self) -> i64 {
         const EXTRA_RETENTION_SECS: u64 = 86_400;
         let secs = self.envelope_max_age_secs + 2 * self.clock_skew_secs + EXTRA_RETENTION_SECS;

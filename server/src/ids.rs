@@ -83,7 +83,7 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| String::from("invalid-time"))
 }
 
-/// The UTC calendar year and month of Unix seconds.
+/// Returns the UTC calendar year and month of Unix seconds.
 pub fn utc_year_month(unix: i64) -> (u16, u8) {
     let date = OffsetDateTime::from_unix_timestamp(unix)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -92,7 +92,7 @@ pub fn utc_year_month(unix: i64) -> (u16, u8) {
     (year, u8::from(date.month()))
 }
 
-/// The UTC date of Unix seconds as `YYYYMMDD`, used in key ids.
+/// Formats the UTC date of Unix seconds as `YYYYMMDD`, used in key ids.
 pub fn utc_compact_date(unix: i64) -> String {
     let date = OffsetDateTime::from_unix_timestamp(unix)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -224,7 +224,7 @@ pub struct LoadedKey {
 pub struct KeyRing {
     /// Keys that open envelopes (active and retiring), by kid.
     openers: HashMap<String, Arc<LoadedKey>>,
-    /// Kids the store knows but that open nothing (retired).
+    /// Kids in the store that open nothing (retired).
     retired: Vec<String>,
     /// JWKS document: the active key first, then retiring keys.
     jwks: String,
@@ -243,7 +243,7 @@ impl fmt::Debug for KeyRing {
     }
 }
 
-/// What a kid means to the service at a given time.
+/// Result of looking up a kid at a given time.
 pub enum KeyLookup<'a> {
     Opens(&'a Arc<LoadedKey>),
     Retired,
@@ -512,7 +512,7 @@ impl KeyStore {
         })
     }
 
-    /// A cheap summary of the directory (names, sizes, modification times), to notice changes.
+    /// Lists the directory cheaply (names, sizes, modification times), to notice changes.
     pub fn snapshot(&self) -> Result<Vec<(String, u64, Option<SystemTime>)>, KeyStoreError> {
         let mut entries = Vec::new();
         for entry in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {

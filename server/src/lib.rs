@@ -2,7 +2,7 @@
 //!
 //! It publishes the public keys browsers seal card data to, lets shops create checkout sessions,
 //! opens sealed envelopes, checks that each one is fresh, unused and meant for the shop's session,
-//! authorizes through an acquirer (the simulated one by default) and answers with a masked result.
+//! authorizes through an acquirer (the simulated one by default) and returns a masked result.
 //!
 //! # Security notes
 //! - Card numbers and CVCs exist only inside [`cardseal_core::card::Card`] values while a payment

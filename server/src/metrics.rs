@@ -94,7 +94,7 @@ impl Metrics {
         })
     }
 
-    /// Counts one answered request and its latency.
+    /// Counts one finished request and its latency.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
             .get_or_create(&RequestLabels {

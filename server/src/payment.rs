@@ -34,7 +34,7 @@ pub const PAYMENT_ID_PREFIX: &str = "pay_";
 /// Window for the repeat-card count in the payment log line.
 const REPEAT_CARD_WINDOW_SECS: i64 = 86_400;
 
-/// Why a payment attempt was rejected before authorization.
+/// Reason a payment attempt was rejected before authorization.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum PaymentError {
@@ -45,7 +45,7 @@ pub enum PaymentError {
     Stale,
     IssuedInFuture,
     SessionNotFound,
-    /// The session belongs to another shop; answered like `SessionNotFound`.
+    /// The session belongs to another shop. The HTTP problem is the same as for `SessionNotFound`.
     SessionOfOtherShop,
     SessionExpired,
     SessionUsed,

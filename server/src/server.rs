@@ -23,11 +23,11 @@ use crate::metrics::Metrics;
 use crate::store::{SqliteStore, Store};
 
 /// hyper's own limit on request header fields (its default). Requests between the configured
-/// limit and this one get a 431 problem document; beyond it hyper answers 431 with no body.
+/// limit and this one get a 431 problem document. Beyond it, hyper responds 431 with no body.
 const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
 /// How often expired envelope ids and idempotency records are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
-/// How long a completed idempotent answer is kept.
+/// How long a completed idempotent response is kept.
 const IDEMPOTENCY_RETENTION_SECS: i64 = 86_400;
 /// Pause after a failed `accept` (such as too many open files) before trying again.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
@@ -269,7 +269,7 @@ async fn watch_keys(state: AppState) {
     }
 }
 
-/// Deletes envelope ids past their retention and old idempotency answers.
+/// Deletes envelope ids past their retention and old idempotent responses.
 async fn purge_periodically(state: AppState) {
     let mut interval = tokio::time::interval(PURGE_INTERVAL);
     loop {
@@ -277,8 +277,8 @@ async fn purge_periodically(state: AppState) {
         let now = now_unix();
         match state.store.purge_envelope_ids(now).await {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "forgot expired envelope ids"),
-            Err(error) => tracing::error!(%error, "purging envelope ids failed"),
+            Ok(count) => tracing::info!(count, "deleted expired envelope ids"),
+            Err(error) => tracing::error!(%error, "deleting expired envelope ids failed"),
         }
         match state
             .store
@@ -286,8 +286,8 @@ async fn purge_periodically(state: AppState) {
             .await
         {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "forgot old idempotency answers"),
-            Err(error) => tracing::error!(%error, "purging idempotency answers failed"),
+            Ok(count) => tracing::info!(count, "deleted old idempotent responses"),
+            Err(error) => tracing::error!(%error, "deleting old idempotent responses failed"),
         }
     }
 }

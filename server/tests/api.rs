@@ -221,7 +221,7 @@ async fn bad_api_keys_get_one_answer() {
         .unwrap();
     assert_eq!(response.status(), 401);
 
-    // Another shop's key sees none of this shop's sessions or payments.
+    // Another shop's key cannot read this shop's sessions or payments.
     let envelope = platform.seal_for(JCB_APPROVED, &session).await;
     let (status, body) = platform
         .pay(&other, &session, &envelope, "wrong-shop")

@@ -275,7 +275,7 @@ async fn restart_between_session_and_payment() {
     let (status, body) = platform.pay(&shop, &session, &envelope, "after").await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["status"], "approved");
-    // The idempotent answer from before the restart is also kept.
+    // The idempotent response from before the restart is also kept.
     let (status, body) = platform.pay(&shop, &session, &declined, "before").await;
     assert_eq!(status, 201);
     assert_eq!(body["status"], "declined");
@@ -416,7 +416,7 @@ async fn each_check_fails_on_its_own() {
     let (status, body) = platform.pay(&shop, missing, &envelope, "missing").await;
     assert_eq!((status, code(&body)), (404, "session_not_found"));
 
-    // Session of another shop: answered like a missing one.
+    // Session of another shop: the same problem as a missing one.
     let foreign = platform.create_session(&other_shop, 100).await;
     let envelope = seal_card(&fresh_card, &foreign, SHOP_ORIGIN, now, &key);
     let (status, body) = platform.pay(&shop, &foreign, &envelope, "foreign").await;

@@ -43,7 +43,7 @@ pub fn service(
     axum::middleware::from_fn_with_state(state, add_headers).layer(files)
 }
 
-/// The `frame-ancestors` source list: the configured list, else the enabled shops' origins.
+/// Builds the `frame-ancestors` source list: the configured list, else the enabled shops' origins.
 async fn frame_ancestors(state: &AppState) -> String {
     let origins = match &state.config.frame_ancestors {
         Some(list) => list.clone(),

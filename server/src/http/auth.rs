@@ -1,7 +1,7 @@
 //! Shop authentication by API key, and the per-shop rate limit.
 //!
 //! Every failure (no header, malformed key, unknown key id, wrong secret, expired key, disabled
-//! shop) gets the same 401 answer, so a caller learns nothing about which shops or keys exist.
+//! shop) gets the same 401 response, so a caller learns nothing about which shops or keys exist.
 
 use std::time::Instant;
 

@@ -16,7 +16,7 @@ pub async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// Ready when start-up has finished, shutdown has not begun, the database answers and a key is
+/// Ready when start-up has finished, shutdown has not begun, the database responds and a key is
 /// active.
 pub async fn readyz(State(state): State<AppState>) -> Result<Response, Problem> {
     if !state.ready.load(Ordering::Acquire) {

@@ -18,7 +18,8 @@ use crate::ids::random_id;
 
 /// Header carrying the request id in both directions.
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-/// Longest client-supplied request id that is kept; longer or odd ones are replaced.
+/// Maximum length of a client-supplied request id that is kept. Longer ones, and ids with other
+/// characters, are replaced.
 const MAX_CLIENT_REQUEST_ID: usize = 64;
 
 /// The id of the current request, available to handlers as an extension.

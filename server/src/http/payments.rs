@@ -1,9 +1,9 @@
 //! Payments: `POST /v1/payments` with idempotency, and `GET /v1/payments/{id}`.
 //!
 //! Idempotency follows the IETF Idempotency-Key header draft: the key is required; a retry with
-//! the same key and body gets the first answer again (with `Idempotent-Replayed: true`) and never
+//! the same key and body gets the first response again (with `Idempotent-Replayed: true`) and never
 //! a second authorization; the same key with another body is 422; a retry while the first request
-//! still runs is 409. Answers that may change on retry (5xx, a payment already in progress) are
+//! still runs is 409. Responses that may change on retry (5xx, a payment already in progress) are
 //! not kept, so the retry runs again.
 
 use axum::Extension;
@@ -113,7 +113,7 @@ fn problem_for(error: &PaymentError) -> Problem {
     }
 }
 
-/// True when a retry with the same idempotency key must get this same answer.
+/// Returns true when a retry with the same idempotency key must get this same response.
 fn is_final(error: &PaymentError) -> bool {
     !matches!(
         error,
@@ -207,7 +207,7 @@ pub async fn create(
     match begin {
         IdempotencyBegin::Started => {}
         IdempotencyBegin::Completed { status, body } => {
-            tracing::info!(shop_id = %shop.id, session_id = %request.session_id, "idempotent retry answered from the first request");
+            tracing::info!(shop_id = %shop.id, session_id = %request.session_id, "returned the stored response of an idempotent retry");
             return Ok(replay(status, body));
         }
         IdempotencyBegin::InProgress => {
@@ -259,7 +259,7 @@ pub async fn create(
         state.store.abandon_idempotent(&shop.id, &key).await
     };
     if let Err(error) = stored {
-        tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "storing the idempotent answer failed");
+        tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "storing the idempotent response failed");
     }
 
     match outcome {

@@ -1,6 +1,6 @@
 //! RFC 9457 problem documents.
 //!
-//! Every error answer is `application/problem+json` with a stable `type` URI and a stable `code`
+//! Every error response is `application/problem+json` with a stable `type` URI and a stable `code`
 //! member per kind, a fixed `title`, and a `detail` that never repeats request values (they may
 //! hold card data). The request id is included so an operator can find the log line.
 
@@ -181,13 +181,13 @@ impl ProblemKind {
         }
     }
 
-    /// The `type` URI.
+    /// Returns the `type` URI.
     pub fn type_uri(self) -> String {
         format!("{TYPE_BASE}{}", self.code().replace('_', "-"))
     }
 }
 
-/// A problem answer under construction.
+/// A problem response under construction.
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub kind: ProblemKind,
@@ -267,7 +267,7 @@ pub fn problem_response(status: StatusCode, body: String, retry_after: Option<u6
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        // The request middleware renders the body again with the request id, which it knows.
+        // The request middleware renders the body again with the request id.
         let body = self.to_json(None);
         let mut response = problem_response(self.kind.status(), body, self.retry_after_secs);
         response.extensions_mut().insert(self);

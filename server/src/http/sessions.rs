@@ -17,7 +17,7 @@ use crate::store::{Session, SessionState};
 pub const SESSION_ID_PREFIX: &str = "cs_";
 /// Largest amount in minor units accepted for any currency.
 const MAX_AMOUNT: u64 = 99_999_999;
-/// Longest order reference, in characters.
+/// Maximum length of an order reference, in characters.
 const MAX_ORDER_REFERENCE_CHARS: usize = 64;
 
 /// Supported currencies with their ISO 4217 minor unit digits. Amounts are integers in the minor
@@ -36,7 +36,7 @@ impl RequestBody for CreateSessionRequest {
     const FIELDS: &'static [&'static str] = &["amount", "currency", "order_reference"];
 }
 
-/// A session as the shop sees it.
+/// A session as returned to the shop.
 #[derive(Debug, Serialize)]
 pub struct SessionView {
     id: String,
@@ -48,8 +48,8 @@ pub struct SessionView {
     expires_at: String,
 }
 
-/// A session as the hosted frame sees it: enough to show the amount and to know the one parent
-/// origin it may talk to.
+/// A session as returned to the hosted frame: enough to show the amount and to name the one
+/// parent origin the frame may talk to.
 #[derive(Debug, Serialize)]
 pub struct FrameView {
     session_id: String,

@@ -1,7 +1,7 @@
 //! Storage of shops, API keys, checkout sessions, payments, used envelope ids and audit records.
 //!
 //! The service talks to storage only through [`Store`], so a shared database can replace the
-//! embedded SQLite default when several instances run behind a load balancer. Nothing here holds
+//! embedded SQLite default when several instances run behind a load balancer. No record contains
 //! a card number or CVC: a payment keeps brand, last four digits, expiry and a keyed hash.
 
 mod migrations;
@@ -19,7 +19,7 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     /// The database reported an error.
     Database(rusqlite::Error),
-    /// The database file has a schema newer than this build knows.
+    /// The database file has a schema newer than this build supports.
     SchemaTooNew { found: i64, known: i64 },
     /// A stored value could not be decoded.
     Corrupt(&'static str),
@@ -137,7 +137,7 @@ pub enum SessionLock {
     NotFound,
 }
 
-/// Final status of a payment as the shop sees it.
+/// Final status of a payment, as returned to the shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentStatus {
     Approved,
@@ -191,7 +191,7 @@ pub struct Payment {
 pub enum IdempotencyBegin {
     /// The key is new (or its earlier attempt was abandoned); this request owns it now.
     Started,
-    /// An earlier request with the same key and body finished; its answer is returned again.
+    /// An earlier request with the same key and body finished, and its response is returned again.
     Completed { status: u16, body: String },
     /// An earlier request with the same key is still running.
     InProgress,
@@ -199,7 +199,7 @@ pub enum IdempotencyBegin {
     Mismatch,
 }
 
-/// One attempt to open an envelope, for the audit trail. Never holds card data.
+/// One attempt to open an envelope, for the audit trail. Never contains card data.
 #[derive(Debug, Clone)]
 pub struct OpenAttempt {
     pub at: i64,
@@ -222,7 +222,7 @@ pub struct Recovery {
 /// Storage used by the service and the command line.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Checks that the database answers, for the readiness probe.
+    /// Checks that the database responds, for the readiness probe.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Inserts a shop with its first API key.
@@ -275,7 +275,7 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         stale_before: i64,
     ) -> Result<IdempotencyBegin, StoreError>;
-    /// Stores the final answer of a request started with [`Store::begin_idempotent`].
+    /// Stores the final response of a request started with [`Store::begin_idempotent`].
     async fn complete_idempotent(
         &self,
         shop_id: &str,

@@ -1,7 +1,7 @@
 //! The embedded SQLite store.
 //!
-//! rusqlite with the `bundled` feature is used rather than sqlx: SQLite runs in-process and
-//! synchronously anyway (sqlx also drives it from a worker thread), bundling builds one known
+//! rusqlite with the `bundled` feature is used rather than sqlx, because SQLite runs in-process and
+//! synchronously anyway (sqlx also drives it from a worker thread). Bundling builds one known
 //! SQLite version on every machine, and no database is needed at compile time. Calls run on
 //! tokio's blocking pool. One connection writes, so writers never wait on SQLITE_BUSY inside the
 //! process; a few more connections read in parallel under WAL.
@@ -24,7 +24,7 @@ use super::{
 /// How long a connection waits for a lock held by another process (such as the command line)
 /// before it reports SQLITE_BUSY.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// File mode of a newly created database: it holds API key hashes, so only the owner reads it.
+/// File mode of a newly created database. It contains API key hashes, so only the owner may read it.
 const DB_FILE_MODE: u32 = 0o600;
 
 struct Pools {
@@ -115,7 +115,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // NORMAL is durable across application crashes in WAL mode; a power loss may drop the last
+    // NORMAL is durable across application crashes in WAL mode. A power loss may drop the last
     // commits, which costs at most a retry of recent requests.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     Ok(conn)
@@ -526,7 +526,7 @@ impl Store for SqliteStore {
                     IdempotencyBegin::Completed { status, body }
                 }
                 Some((_, _, _, _, created_at)) if created_at < stale_before => {
-                    // The earlier request died without an answer; this one takes the key over.
+                    // The earlier request died without a response, so this one takes the key over.
                     tx.execute(
                         "UPDATE idempotency_keys SET state = 'started', created_at = ?3
                          WHERE shop_id = ?1 AND key = ?2",

@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 pub const BIN: &str = env!("CARGO_BIN_EXE_cardseal-server");
 /// Origin registered for the test shop.
 pub const SHOP_ORIGIN: &str = "http://127.0.0.1:8081";
-/// Longest wait for the server to start or stop; generous for a loaded 2-core machine.
+/// Maximum wait for the server to start or stop, generous because the tests may run on a loaded
+/// 2-core machine.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -103,7 +104,7 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// An expiry three years ahead, as `MM/YY`.
+/// Returns an expiry three years ahead, as `MM/YY`.
 pub fn future_expiry() -> String {
     let today = YearMonth::from_unix_seconds(now()).expect("valid date");
     format!("{:02}/{:02}", today.month(), (today.year() + 3) % 100)

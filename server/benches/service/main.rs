@@ -1,0 +1,419 @@
+//! Benchmarks of the running service: `POST /v1/payments` throughput and latency, and start-up
+//! time to ready. A plain main (no libtest harness), run by scripts/bench:
+//!
+//! ```text
+//! cargo build --release -p cardseal-server
+//! cargo bench -p cardseal-server --bench service -- payments [--bits 3072] [--out FILE]
+//! cargo bench -p cardseal-server --bench service -- startup [--runs 20] [--out FILE]
+//! ```
+//!
+//! The service is the release binary, started on 127.0.0.1 with a data directory made for the
+//! run and the per-shop rate limit off (`--rate-limit 0`), so the limit does not cap the load.
+//! Every payment has its own checkout session, envelope and Idempotency-Key, made before the
+//! timed phase: sessions through the API, envelopes sealed natively with cardseal-core.
+
+mod fixtures;
+mod http;
+mod load;
+mod service;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cardseal_core::envelope;
+use cardseal_core::key::{PrivateKey, PublicKey};
+use serde_json::{Value, json};
+
+use fixtures::Shop;
+use load::Phase;
+use service::{Service, ServiceConfig};
+
+/// The origin the benchmark shop is registered with and envelopes are sealed for.
+const SHOP_ORIGIN: &str = "http://127.0.0.1:8081";
+/// Payments sent before any timed phase, to warm caches, the database and the connection pool.
+const WARM_UP_PAYMENTS: usize = 300;
+/// Longest a closed-loop phase may take, whatever its request count.
+const CLOSED_PHASE_LIMIT: Duration = Duration::from_secs(60);
+
+struct Options {
+    command: String,
+    binary: PathBuf,
+    work_dir: PathBuf,
+    port: u16,
+    bits: u32,
+    out: Option<PathBuf>,
+    /// Closed-loop connection counts.
+    levels: Vec<usize>,
+    /// Target duration of each closed-loop phase, used to size its request count.
+    phase_secs: f64,
+    /// Open-loop rates as fractions of the highest closed-loop throughput.
+    fractions: Vec<f64>,
+    open_secs: f64,
+    workers: usize,
+    capacity_secs: f64,
+    runs: usize,
+    startup_bits: Vec<u32>,
+}
+
+fn main() {
+    let options = parse_options();
+    std::fs::create_dir_all(&options.work_dir).expect("cannot create the work directory");
+    let report = match options.command.as_str() {
+        "payments" => payments(&options),
+        "startup" => startup(&options),
+        other => usage(other),
+    };
+    if let Some(path) = &options.out {
+        let text = serde_json::to_string_pretty(&report).expect("report JSON");
+        std::fs::write(path, text + "\n").expect("cannot write the --out file");
+    }
+}
+
+fn payments(options: &Options) -> Value {
+    let data_dir = fresh_dir(options, &format!("payments-{}", options.bits));
+    let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let shop = Shop {
+        api_key: service::add_shop(&options.binary, &data_dir, SHOP_ORIGIN),
+        origin: SHOP_ORIGIN.to_owned(),
+    };
+    let config = ServiceConfig {
+        binary: options.binary.clone(),
+        data_dir: data_dir.clone(),
+        listen,
+        key_bits: options.bits,
+        extra: vec!["--rate-limit".into(), "0".into()],
+        log_file: options
+            .work_dir
+            .join(format!("payments-{}.log", options.bits)),
+    };
+    let mut server = Service::spawn(&config);
+    server.wait_ready(listen, Instant::now());
+    let pid = server.pid();
+
+    // The key the service seals to, public from the JWKS and private from its key store.
+    let jwks = http::get(listen, "/.well-known/jwks.json").expect("JWKS request failed");
+    let public = PublicKey::from_jwks(jwks.text(), None).expect("JWKS unreadable");
+    let pem_path = data_dir.join("keys").join(format!("{}.pem", public.kid()));
+    let pem = std::fs::read_to_string(&pem_path).expect("private key file unreadable");
+    let private = PrivateKey::from_pkcs8_pem(&pem, public.kid()).expect("private key unreadable");
+    println!(
+        "service: {} (pid {pid}), key {} ({} bits), rate limit off",
+        options.binary.display(),
+        public.kid(),
+        public.modulus_bits()
+    );
+
+    // The cryptography's capacity, measured now on this key with the service idle.
+    let sample = fixtures::seal_envelopes(&["cs_capacity".to_owned()], &public, SHOP_ORIGIN, 0);
+    let parsed = envelope::parse(&sample[0]).expect("sample envelope unparsable");
+    let capacity_time = Duration::from_secs_f64(options.capacity_secs);
+    let open_1 = open_rate(&parsed, &private, 1, capacity_time);
+    let open_2 = open_rate(&parsed, &private, 2, capacity_time);
+    println!(
+        "open (ParsedEnvelope::open, same key): {open_1:.1}/s on 1 thread, {open_2:.1}/s on 2 threads"
+    );
+
+    let mut card_counter = 0;
+    let mut prepare = |count: usize, tag: &str| {
+        let sessions = fixtures::create_sessions(listen, &shop, count, tag);
+        let envelopes = fixtures::seal_envelopes(&sessions, &public, &shop.origin, card_counter);
+        card_counter += count;
+        fixtures::payment_requests(&shop, &sessions, &envelopes, tag)
+    };
+
+    let warm = prepare(WARM_UP_PAYMENTS, "warm");
+    let phase = load::closed_loop(listen, pid, &warm, 8, CLOSED_PHASE_LIMIT);
+    require_success("warm-up", &phase);
+
+    let mut closed = Vec::new();
+    let mut best = 0.0_f64;
+    for &concurrency in &options.levels {
+        let count = ((open_2 * options.phase_secs) as usize).max(200);
+        let requests = prepare(count, &format!("closed{concurrency}"));
+        settle();
+        let phase = load::closed_loop(listen, pid, &requests, concurrency, CLOSED_PHASE_LIMIT);
+        print_phase(&format!("closed c={concurrency:<3}"), &phase, false);
+        require_success("closed loop", &phase);
+        best = best.max(phase.throughput());
+        closed.push(phase_json(&phase, json!({"concurrency": concurrency})));
+    }
+
+    let mut open = Vec::new();
+    for &fraction in &options.fractions {
+        let rate = best * fraction;
+        let count = (rate * options.open_secs).ceil() as usize;
+        let requests = prepare(count, &format!("open{}", (fraction * 100.0) as u32));
+        settle();
+        let limit = Duration::from_secs_f64(options.open_secs * 3.0);
+        let phase = load::open_loop(listen, pid, &requests, rate, options.workers, limit);
+        print_phase(
+            &format!("open {:>3.0}% {rate:>6.1}/s", fraction * 100.0),
+            &phase,
+            true,
+        );
+        require_success("open loop", &phase);
+        open.push(phase_json(
+            &phase,
+            json!({"fraction": fraction, "target_rate": rate, "workers": options.workers}),
+        ));
+    }
+
+    server.stop();
+    json!({
+        "bits": public.modulus_bits(),
+        "kid": public.kid(),
+        "open_1_thread": open_1,
+        "open_2_threads": open_2,
+        "max_throughput": best,
+        "closed": closed,
+        "open_loop": open,
+    })
+}
+
+fn startup(options: &Options) -> Value {
+    let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let mut fresh = serde_json::Map::new();
+    let mut existing = serde_json::Map::new();
+
+    for &bits in &options.startup_bits {
+        let config = |data_dir: PathBuf| ServiceConfig {
+            binary: options.binary.clone(),
+            data_dir,
+            listen,
+            key_bits: bits,
+            extra: Vec::new(),
+            log_file: options.work_dir.join(format!("startup-{bits}.log")),
+        };
+
+        // A fresh data directory each time: database creation and a new RSA key.
+        let mut times = Vec::new();
+        for run in 0..options.runs {
+            let data_dir = fresh_dir(options, &format!("startup-fresh-{bits}-{run}"));
+            times.push(time_start(&config(data_dir), listen));
+        }
+        print_times(&format!("start, fresh data dir, {bits}-bit key"), &times);
+        fresh.insert(bits.to_string(), json!(times));
+
+        // The same data directory again and again: open the database, load the key.
+        let data_dir = fresh_dir(options, &format!("startup-existing-{bits}"));
+        time_start(&config(data_dir.clone()), listen);
+        let times: Vec<f64> = (0..options.runs)
+            .map(|_| time_start(&config(data_dir.clone()), listen))
+            .collect();
+        print_times(&format!("start, existing data dir, {bits}-bit key"), &times);
+        existing.insert(bits.to_string(), json!(times));
+    }
+    json!({"fresh_ms": fresh, "existing_ms": existing, "runs": options.runs})
+}
+
+/// Spawns the service, waits for `/readyz` to answer 200, stops it; returns milliseconds.
+fn time_start(config: &ServiceConfig, listen: SocketAddr) -> f64 {
+    let start = Instant::now();
+    let mut server = Service::spawn(config);
+    let ready = server.wait_ready(listen, start);
+    server.stop();
+    ready.as_secs_f64() * 1000.0
+}
+
+/// Rate of `ParsedEnvelope::open` on `threads` threads for about `duration`.
+fn open_rate(
+    parsed: &envelope::ParsedEnvelope,
+    key: &PrivateKey,
+    threads: usize,
+    duration: Duration,
+) -> f64 {
+    parsed.open(key).expect("sample envelope does not open");
+    let start = Instant::now();
+    let count: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut count = 0;
+                    while start.elapsed() < duration {
+                        std::hint::black_box(parsed.open(key).ok());
+                        count += 1;
+                    }
+                    count
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("open thread panicked"))
+            .sum()
+    });
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A short pause after preparing a phase, so its set-up work is done before timing starts.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn require_success(what: &str, phase: &Phase) {
+    if phase.failures > 0 {
+        eprintln!(
+            "{what}: {} of {} payments failed; first: {}",
+            phase.failures,
+            phase.sent,
+            phase.first_failure.as_deref().unwrap_or("")
+        );
+        std::process::exit(1);
+    }
+}
+
+fn phase_json(phase: &Phase, mut extra: Value) -> Value {
+    let ms = |latencies: &[u64], q| Phase::percentile_ms(latencies, q);
+    let fields = json!({
+        "sent": phase.sent,
+        "approved": phase.approved,
+        "failures": phase.failures,
+        "elapsed_s": phase.elapsed.as_secs_f64(),
+        "throughput": phase.throughput(),
+        "p50_ms": ms(&phase.latencies, 0.50),
+        "p90_ms": ms(&phase.latencies, 0.90),
+        "p99_ms": ms(&phase.latencies, 0.99),
+        "p999_ms": ms(&phase.latencies, 0.999),
+        "max_ms": ms(&phase.latencies, 1.0),
+        "service_p50_ms": ms(&phase.service_latencies, 0.50),
+        "service_p99_ms": ms(&phase.service_latencies, 0.99),
+        "server_cpu_s": phase.server_cpu,
+        "client_cpu_s": phase.client_cpu,
+        "server_cpu_ms_per_payment": phase.server_cpu * 1000.0 / phase.approved.max(1) as f64,
+    });
+    if let (Some(object), Value::Object(more)) = (extra.as_object_mut(), fields) {
+        object.extend(more);
+    }
+    extra
+}
+
+fn print_phase(label: &str, phase: &Phase, open_loop: bool) {
+    let ms = |q| Phase::percentile_ms(&phase.latencies, q);
+    println!(
+        "{label}: {:>7.1} payments/s  p50 {:>6.2} ms  p90 {:>6.2}  p99 {:>6.2}  max {:>7.2}  server CPU {:.2} ms/payment, load generator {:.2} ms/payment{}",
+        phase.throughput(),
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        ms(1.0),
+        phase.server_cpu * 1000.0 / phase.approved.max(1) as f64,
+        phase.client_cpu * 1000.0 / phase.approved.max(1) as f64,
+        if open_loop {
+            format!(
+                "  (from send: p50 {:.2} p99 {:.2})",
+                Phase::percentile_ms(&phase.service_latencies, 0.5),
+                Phase::percentile_ms(&phase.service_latencies, 0.99)
+            )
+        } else {
+            String::new()
+        }
+    );
+}
+
+fn print_times(label: &str, times: &[f64]) {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "{label}: median {:.1} ms, min {:.1}, max {:.1} ({} runs)",
+        sorted[sorted.len() / 2],
+        sorted[0],
+        sorted[sorted.len() - 1],
+        sorted.len()
+    );
+}
+
+/// An empty directory under the work directory.
+fn fresh_dir(options: &Options, name: &str) -> PathBuf {
+    let dir = options.work_dir.join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("cannot clear an old benchmark directory");
+    }
+    std::fs::create_dir_all(&dir).expect("cannot create a benchmark directory");
+    dir
+}
+
+fn parse_options() -> Options {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut options = Options {
+        command: String::new(),
+        binary: workspace.join("target/release/cardseal-server"),
+        work_dir: std::env::temp_dir().join(format!("cardseal-bench-{}", std::process::id())),
+        port: 18480,
+        bits: 3072,
+        out: None,
+        levels: vec![1, 2, 4, 8, 16, 32],
+        phase_secs: 4.0,
+        fractions: vec![0.25, 0.5, 0.75],
+        open_secs: 10.0,
+        workers: 64,
+        capacity_secs: 3.0,
+        runs: 20,
+        startup_bits: vec![2048, 3072],
+    };
+
+    let list = |text: String, name: &str| -> Vec<String> {
+        let items: Vec<String> = text.split(',').map(|s| s.trim().to_owned()).collect();
+        if items.iter().any(String::is_empty) {
+            usage(name);
+        }
+        items
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage(&arg));
+        match arg.as_str() {
+            "payments" | "startup" => options.command = arg.clone(),
+            "--binary" => options.binary = PathBuf::from(value()),
+            "--work-dir" => options.work_dir = PathBuf::from(value()),
+            "--port" => options.port = number(value(), "--port"),
+            "--bits" => options.bits = number(value(), "--bits"),
+            "--out" => options.out = Some(PathBuf::from(value())),
+            "--levels" => {
+                options.levels = list(value(), "--levels")
+                    .into_iter()
+                    .map(|v| number(v, "--levels"))
+                    .collect();
+            }
+            "--phase-secs" => options.phase_secs = number(value(), "--phase-secs"),
+            "--fractions" => {
+                options.fractions = list(value(), "--fractions")
+                    .into_iter()
+                    .map(|v| number(v, "--fractions"))
+                    .collect();
+            }
+            "--open-secs" => options.open_secs = number(value(), "--open-secs"),
+            "--workers" => options.workers = number(value(), "--workers"),
+            "--capacity-secs" => options.capacity_secs = number(value(), "--capacity-secs"),
+            "--runs" => options.runs = number(value(), "--runs"),
+            "--startup-bits" => {
+                options.startup_bits = list(value(), "--startup-bits")
+                    .into_iter()
+                    .map(|v| number(v, "--startup-bits"))
+                    .collect();
+            }
+            // `cargo bench` passes --bench to every bench target.
+            "--bench" => {}
+            _ => usage(&arg),
+        }
+    }
+    if options.command.is_empty() {
+        usage("(no command)");
+    }
+    options
+}
+
+fn number<T: std::str::FromStr>(text: String, name: &str) -> T {
+    text.parse().unwrap_or_else(|_| usage(name))
+}
+
+fn usage(arg: &str) -> ! {
+    eprintln!(
+        "service bench: bad argument {arg}\n\
+         usage: service payments [--bits 3072] [--levels 1,2,4,8,16,32] [--phase-secs 4]\n\
+         \x20        [--fractions 0.25,0.5,0.75] [--open-secs 10] [--workers 64] [--capacity-secs 3]\n\
+         \x20      service startup [--runs 20] [--startup-bits 2048,3072]\n\
+         common: [--binary PATH] [--work-dir DIR] [--port 18480] [--out FILE.json]"
+    );
+    std::process::exit(2)
+}
