@@ -189,7 +189,12 @@ fn check(fixture: &Fixture) {
             None,
         )
         .expect("raw unwrap failed");
-    assert_eq!(cek.len(), CEK_LEN, "rsa{}: unwrapped key length", fixture.bits);
+    assert_eq!(
+        cek.len(),
+        CEK_LEN,
+        "rsa{}: unwrapped key length",
+        fixture.bits
+    );
     assert!(raw_jwe(fixture) > 0, "raw JWE decryption failed");
     fixture.parsed.open(&fixture.key).expect("open failed");
     parse_open(fixture).expect("parse and open failed");
@@ -323,9 +328,7 @@ fn parse_options() -> Options {
                 let ms = value().parse().unwrap_or_else(|_| usage("--round-ms"));
                 options.round = Duration::from_millis(ms);
             }
-            "--threads" => {
-                options.threads = value().parse().unwrap_or_else(|_| usage("--threads"))
-            }
+            "--threads" => options.threads = value().parse().unwrap_or_else(|_| usage("--threads")),
             "--bits" => {
                 options.bits = value()
                     .split(',')
