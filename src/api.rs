@@ -46,6 +46,8 @@ export interface SealOptions {
   sessionId: string;
   origin?: string;
   engine?: "auto" | "webcrypto" | "rust";
+  /** The platform's clock (Unix seconds) read just now; envelopes then carry its time. */
+  serverTime?: number;
   lang?: string;
 }
 

@@ -55,12 +55,18 @@ pub struct Sealer {
     session_id: String,
     origin: String,
     engine: Engine,
+    /// Seconds to add to the page's clock to get the platform's, from the `serverTime` option.
+    clock_offset: i64,
     web_key: RefCell<Option<CryptoKey>>,
 }
 
 impl Sealer {
     /// Reads seal options: the key (`jwks` or `key`, and `kid`), `sessionId`, `origin` (default:
-    /// the page's origin) and `engine` (`auto`, `webcrypto` or `rust`).
+    /// the page's origin), `engine` (`auto`, `webcrypto` or `rust`) and `serverTime`.
+    ///
+    /// `serverTime` is the platform's clock in Unix seconds, read just now (the hosted frame takes
+    /// it from the session it fetched). Envelopes then carry the platform's time as issue time,
+    /// so a buyer's wrong clock does not make them look stale to the service.
     pub fn from_options(options: &JsValue) -> Result<Sealer, Error> {
         if !options.is_object() {
             return Err(Error::InvalidArgument { name: "options" });
@@ -75,6 +81,17 @@ impl Sealer {
         let engine = Engine::from_option(
             js::optional_string(options, "engine", "options.engine")?.as_deref(),
         )?;
+        let clock_offset = match js::get(options, "serverTime").as_f64() {
+            Some(server_time) if server_time.is_finite() && server_time > 0.0 => {
+                server_time as i64 - now_seconds() as i64
+            }
+            Some(_) => {
+                return Err(Error::InvalidArgument {
+                    name: "options.serverTime",
+                });
+            }
+            None => 0,
+        };
         let key = key::from_options(options)?;
 
         Ok(Sealer {
@@ -82,6 +99,7 @@ impl Sealer {
             session_id,
             origin,
             engine,
+            clock_offset,
             web_key: RefCell::new(None),
         })
     }
@@ -107,7 +125,7 @@ impl Sealer {
         let binding = Binding {
             session_id: self.session_id.clone(),
             origin: self.origin.clone(),
-            issued_at: now_seconds(),
+            issued_at: now_seconds().saturating_add_signed(self.clock_offset),
         };
 
         match self.resolved_engine()? {

@@ -60,7 +60,10 @@ async function main() {
   shopOrigin = session.shop_origin;
   checkAncestor(shopOrigin);
 
-  sealer = new library.Sealer({ jwks, sessionId, origin: shopOrigin, lang });
+  // The session's server_time puts the platform's clock into envelopes, so a buyer's clock
+  // that is off by minutes does not get every envelope rejected as stale.
+  const serverTime = Number.isFinite(session.server_time) ? session.server_time : undefined;
+  sealer = new library.Sealer({ jwks, sessionId, origin: shopOrigin, serverTime, lang });
   form = library.CardForm.mount(document.getElementById('card-form'), {
     lang,
     holder: params.get('holder') || undefined,
