@@ -1,0 +1,212 @@
+// Reads one scripts/bench result directory and prints every figure as Markdown, each beside its
+// baseline and goal, with the machine and the commands that produced it.
+//
+// Usage: node bench/summarize.mjs bench/results/<stamp>
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node bench/summarize.mjs RESULT_DIR');
+  process.exit(2);
+}
+const read = (name) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) : null);
+const text = (name) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : '');
+
+// Goals each figure is checked against.
+const SIZE_GOAL_BYTES = 80 * 1000;
+const SEAL_GOAL_RATIO = 1.5;
+const OPEN_GOAL_RATIO = 0.95;
+const OVERHEAD_GOAL = 0.3;
+const P99_GOAL_MS = 20;
+
+const out = [];
+const say = (line = '') => out.push(line);
+const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+const verdict = (ok) => (ok ? 'met' : 'MISSED');
+const commands = Object.fromEntries(text('commands.txt').split('\n').filter(Boolean).map((line) => {
+  const [name, ...rest] = line.split('\t');
+  // Paths relative to the repository, as a reader would type them from its root.
+  return [name, rest.join('\t').replaceAll(`${process.cwd()}/`, '')];
+}));
+const command = (name) => (commands[name] ? `\`${commands[name]}\`` : '(not run)');
+const loadAt = (name) => {
+  const value = text(`load-${name}.txt`).trim();
+  return value ? ` (load average at start: ${value})` : '';
+};
+
+const machine = read('machine-start.json');
+const machineEnd = read('machine-end.json');
+if (machine) {
+  say('## Machine');
+  say();
+  say(`- ${machine.nproc} cores: ${machine.cpu_model} (${machine.cpu_family_model}, ${machine.cpu_mhz} MHz; ${machine.cpu_features.join(', ')})`);
+  say(`- memory ${machine.memory_gib} GiB; ${machine.os}, kernel ${machine.kernel}`);
+  say(`- ${machine.rustc}; Node ${machine.node}; ${machine.chromium}; ${machine.openssl}`);
+  say(`- load average (1, 5, 15 min) at start ${machine.loadavg.join(', ')}${machineEnd ? `, at end ${machineEnd.loadavg.join(', ')}` : ''}; run started ${machine.at}`);
+  say();
+}
+
+const sizes = read('sizes.json');
+if (sizes) {
+  say('## Bytes the buyer\'s browser downloads for the card form');
+  say();
+  say(`Command: ${command('size')}`);
+  say();
+  say('| file | raw | gzip | brotli |');
+  say('|---|---:|---:|---:|');
+  for (const row of sizes.files) say(`| ${row.label} (\`${row.path}\`) | ${row.raw} | ${row.gzip} | ${row.brotli} |`);
+  for (const row of Object.values(sizes.totals)) say(`| **${row.label}** | ${row.raw} | ${row.gzip} | **${row.brotli}** |`);
+  say();
+  const total = sizes.totals.cardForm.brotli;
+  say(`Goal <= 80 KB brotli: ${verdict(total <= SIZE_GOAL_BYTES)} with WebCrypto (${kb(total)}); ` +
+    `${verdict(sizes.totals.withFallback.brotli <= SIZE_GOAL_BYTES)} without it (${kb(sizes.totals.withFallback.brotli)}).`);
+  say();
+}
+
+const frame = read('frame.json');
+if (frame) {
+  say('## Frame navigation start to interactive form');
+  say();
+  say(`Command: ${command('frame')}${loadAt('frame')}`);
+  say();
+  const row = (label, s) => `| ${label} | ${fixed(s.median)} | ${fixed(s.p90)} | ${fixed(s.min)} | ${fixed(s.max)} |`;
+  say(`Chromium ${frame.chromium}, ${frame.loads} fresh loads, each a new browser context and session.`);
+  say();
+  say('| interval | median ms | p90 | min | max |');
+  say('|---|---:|---:|---:|---:|');
+  say(row('frame navigation start -> `ready` (form interactive)', frame.frame_ready_ms));
+  say(row('shop page navigation start -> `ready`', frame.page_ready_ms));
+  say(row('shop page navigation start -> frame navigation start', frame.frame_start_ms));
+  say();
+  say('Median time each frame resource finished loading, from frame navigation start: ' +
+    Object.entries(frame.resource_end_ms).map(([name, ms]) => `\`${name}\` ${fixed(ms)} ms`).join(', ') + '.');
+  say(`Bytes the frame fetched as served (transferSize): ${frame.frame_transfer_bytes}.`);
+  say();
+}
+
+const seal = read('seal.json');
+if (seal) {
+  say('## Seal latency in headless Chromium');
+  say();
+  say(`Command: ${command('seal')}${loadAt('seal')}`);
+  say();
+  say(`Chromium ${seal.chromium}; ${seal.loads} fresh loads x ${seal.runs} timed runs per variant and size after warm-up; ` +
+    'medians over all runs (ms); ratio against plain JavaScript WebCrypto with the same key handling.');
+  say();
+  const names = Object.keys(seal.sizes[0].variants);
+  say(`| key | ${names.join(' | ')} |`);
+  say(`|---|${names.map(() => '---:').join('|')}|`);
+  for (const size of seal.sizes) {
+    say(`| ${size.bits} | ${names.map((n) => `${fixed(size.variants[n].median_ms, 3)} (x${fixed(size.variants[n].ratio, 2)})`).join(' | ')} |`);
+  }
+  say();
+  for (const size of seal.sizes) {
+    const ratios = ['cardseal_webcrypto', 'cardseal_webcrypto_frame_build']
+      .filter((n) => size.variants[n])
+      .map((n) => `${n} x${fixed(size.variants[n].ratio, 2)}`);
+    const worst = Math.max(...['cardseal_webcrypto', 'cardseal_webcrypto_frame_build']
+      .filter((n) => size.variants[n]).map((n) => size.variants[n].ratio));
+    say(`- ${size.bits}-bit: goal <= ${SEAL_GOAL_RATIO}x WebCrypto ${verdict(worst <= SEAL_GOAL_RATIO)} (${ratios.join(', ')})`);
+  }
+  say(`- module instantiation (init) median ${fixed(median(seal.instantiate_ms))} ms`);
+  say();
+}
+
+const open1 = read('open-1.json');
+const open2 = read('open-2.json');
+const opensslText = text('openssl.txt');
+const openssl = {};
+for (const match of opensslText.matchAll(/rsa\s+(\d+)\s+bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)/g)) {
+  openssl[match[1]] = Number(match[2]);
+}
+if (open1) {
+  say('## `open` throughput per core');
+  say();
+  say(`Commands: ${command('open-1')}${loadAt('open-1')}; ${command('open-2')}; ${command('openssl')}`);
+  say();
+  say('Operations per second on one thread (median of interleaved rounds); ratio against raw aws-lc-rs RSA-OAEP on the same key and ciphertext.');
+  say();
+  say('| key | openssl speed (sign/s) | raw aws-lc-rs RSA-OAEP | raw JWE (RSA-OAEP + AES-GCM) | cardseal `ParsedEnvelope::open` | cardseal `envelope::open` (parse + open) | 2 threads: open |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
+  for (const bits of [...new Set(open1.map((r) => r.bits))]) {
+    const rate = (rows, variant) => rows?.find((r) => r.bits === bits && r.variant === variant)?.ops_per_sec;
+    const raw = rate(open1, 'raw_oaep');
+    const cell = (variant) => `${fixed(rate(open1, variant))} (x${fixed(rate(open1, variant) / raw, 3)})`;
+    say(`| ${bits} | ${fixed(openssl[bits])} | ${fixed(raw)} | ${cell('raw_jwe')} | ${cell('open')} | ${cell('parse_open')} | ${fixed(rate(open2, 'open'))} |`);
+  }
+  say();
+  const worst = Math.min(...open1.filter((r) => r.variant === 'parse_open').map((r) => {
+    const raw = open1.find((x) => x.bits === r.bits && x.variant === 'raw_oaep').ops_per_sec;
+    return r.ops_per_sec / raw;
+  }));
+  say(`Goal >= ${OPEN_GOAL_RATIO} of raw aws-lc-rs: ${verdict(worst >= OPEN_GOAL_RATIO)} (lowest ratio of parse + open: ${fixed(worst, 3)}).`);
+  say();
+}
+
+const payments = read('payments.json');
+if (payments) {
+  say('## `POST /v1/payments` throughput and latency');
+  say();
+  say(`Command: ${command('payments')}${loadAt('payments')}`);
+  say();
+  say(`Key: ${payments.bits}-bit RSA (the service default). Per-shop rate limit off (\`--rate-limit 0\`). ` +
+    'Load generator on the same 2 cores, over loopback. Capacity of the cryptography measured in the same run on the same key: ' +
+    `\`ParsedEnvelope::open\` ${fixed(payments.open_1_thread)}/s on 1 thread, ${fixed(payments.open_2_threads)}/s on 2 threads.`);
+  say();
+  say('Closed loop (each connection sends its next payment when the answer arrives):');
+  say();
+  say('| connections | payments | payments/s | p50 ms | p90 | p99 | max | server CPU ms/payment | load generator CPU ms/payment |');
+  say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of payments.closed) {
+    say(`| ${p.concurrency} | ${p.approved} | ${fixed(p.throughput)} | ${fixed(p.p50_ms, 2)} | ${fixed(p.p90_ms, 2)} | ${fixed(p.p99_ms, 2)} | ${fixed(p.max_ms, 2)} | ${fixed(p.server_cpu_ms_per_payment, 2)} | ${fixed(p.client_cpu_s * 1000 / p.approved, 2)} |`);
+  }
+  say();
+  say('Open loop (payments due at a fixed rate; latency from the due time, so queueing counts):');
+  say();
+  say('| rate | payments | achieved/s | p50 ms | p90 | p99 | p99.9 | max | p99 from send | server CPU ms/payment |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of payments.open_loop) {
+    say(`| ${fixed(p.fraction * 100, 0)}% of max = ${fixed(p.target_rate)}/s | ${p.approved} | ${fixed(p.throughput)} | ${fixed(p.p50_ms, 2)} | ${fixed(p.p90_ms, 2)} | ${fixed(p.p99_ms, 2)} | ${fixed(p.p999_ms, 2)} | ${fixed(p.max_ms, 2)} | ${fixed(p.service_p99_ms, 2)} | ${fixed(p.server_cpu_ms_per_payment, 2)} |`);
+  }
+  say();
+  const best = payments.closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  const ratio = payments.max_throughput / payments.open_2_threads;
+  const openCpuMs = 1000 / payments.open_1_thread;
+  const cpuShare = 1 - openCpuMs / best.server_cpu_ms_per_payment;
+  say(`- Highest throughput ${fixed(payments.max_throughput)} payments/s (${best.concurrency} connections) = ${fixed(ratio * 100)}% of the 2-thread open capacity; ` +
+    `everything but the cryptography takes ${fixed((1 - ratio) * 100)}% of it, load generator included. Goal <= ${OVERHEAD_GOAL * 100}%: ${verdict(1 - ratio <= OVERHEAD_GOAL)}.`);
+  say(`- Server CPU per payment at that level ${fixed(best.server_cpu_ms_per_payment, 2)} ms against ${fixed(openCpuMs, 2)} ms for one open: ` +
+    `the service's own work besides opening is ${fixed(cpuShare * 100)}% of its CPU time (load generator excluded).`);
+  const half = payments.open_loop.find((p) => Math.abs(p.fraction - 0.5) < 1e-9);
+  if (half) say(`- p99 at half the maximum rate ${fixed(half.p99_ms, 2)} ms; goal < ${P99_GOAL_MS} ms: ${verdict(half.p99_ms < P99_GOAL_MS)}.`);
+  say();
+}
+
+const startup = read('startup.json');
+if (startup) {
+  say('## Service start-up to ready (`/readyz` answers 200)');
+  say();
+  say(`Command: ${command('startup')}${loadAt('startup')}`);
+  say();
+  say('From spawning the release binary to the first 200 from `/readyz` (polled every 0.5 ms), in ms.');
+  say();
+  say('| data directory | key | median | min | max | runs |');
+  say('|---|---|---:|---:|---:|---:|');
+  for (const [label, key] of [['existing', 'existing_ms'], ['fresh (creates the database, generates the key)', 'fresh_ms']]) {
+    for (const [bits, times] of Object.entries(startup[key])) {
+      say(`| ${label} | ${bits}-bit | ${fixed(median(times))} | ${fixed(Math.min(...times))} | ${fixed(Math.max(...times))} | ${times.length} |`);
+    }
+  }
+  say();
+}
+
+console.log(out.join('\n'));
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
