@@ -18,6 +18,8 @@
 //!
 //! Run: `cargo bench -p cardseal-core --features open --bench open -- [--rounds R]
 //! [--round-ms MS] [--threads N] [--bits 2048,3072] [--out FILE.json]`.
+//! Instruction counts per operation: build with `--no-run`, then run the executable under
+//! `valgrind --tool=callgrind --toggle-collect='open::run_once'` with `--count N --only VARIANT`.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -46,6 +48,10 @@ struct Options {
     threads: usize,
     bits: Vec<usize>,
     out: Option<String>,
+    /// Fixed-count mode: run each variant this many times, once, for instruction counting.
+    count: Option<u64>,
+    /// Variants to run in fixed-count mode; all when empty.
+    only: Vec<String>,
 }
 
 /// One key size's fixtures: the same key in cardseal and in raw aws-lc-rs, and one envelope.
@@ -91,6 +97,10 @@ fn main() {
     for &bits in &options.bits {
         let fixture = Fixture::new(bits);
         check(&fixture);
+        if let Some(count) = options.count {
+            run_counted(&fixture, &options, count);
+            continue;
+        }
 
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
         for &variant in &VARIANTS {
@@ -231,6 +241,29 @@ fn run_thread(fixture: &Fixture, variant: Variant, duration: Duration) -> u64 {
     count
 }
 
+/// Runs each selected variant `count` times on this thread. Under
+/// `valgrind --tool=callgrind --toggle-collect=open::run_once` the instruction counts per
+/// operation are exact and unaffected by other work on the machine.
+fn run_counted(fixture: &Fixture, options: &Options, count: u64) {
+    for &variant in &VARIANTS {
+        if !options.only.is_empty() && !options.only.iter().any(|name| name == variant.name()) {
+            continue;
+        }
+        let start = Instant::now();
+        for _ in 0..count {
+            run_once(fixture, variant);
+        }
+        let per_op = start.elapsed().as_secs_f64() * 1e6 / count as f64;
+        println!(
+            "rsa{} {:<11} {count} operations, {per_op:.1} us/op",
+            fixture.bits,
+            variant.name()
+        );
+    }
+}
+
+// Never inlined, so that callgrind can count exactly the instructions of the operations.
+#[inline(never)]
 fn run_once(fixture: &Fixture, variant: Variant) {
     match variant {
         Variant::RawOaep => {
@@ -318,6 +351,8 @@ fn parse_options() -> Options {
         threads: 1,
         bits: vec![2048, 3072, 4096],
         out: None,
+        count: None,
+        only: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -336,6 +371,8 @@ fn parse_options() -> Options {
                     .collect();
             }
             "--out" => options.out = Some(value()),
+            "--count" => options.count = Some(value().parse().unwrap_or_else(|_| usage("--count"))),
+            "--only" => options.only = value().split(',').map(str::to_owned).collect(),
             // `cargo bench` passes --bench to every bench target.
             "--bench" => {}
             _ => usage(&arg),
@@ -346,7 +383,7 @@ fn parse_options() -> Options {
 
 fn usage(arg: &str) -> ! {
     eprintln!(
-        "open bench: bad argument {arg}\nusage: open [--rounds R] [--round-ms MS] [--threads N] [--bits 2048,3072,4096] [--out FILE]"
+        "open bench: bad argument {arg}\nusage: open [--rounds R] [--round-ms MS] [--threads N] [--bits 2048,3072,4096] [--out FILE]\n       open --count N [--only raw_oaep,open] [--bits ...]"
     );
     std::process::exit(2)
 }
