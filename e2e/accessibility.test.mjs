@@ -106,6 +106,7 @@ describe('accessibility and CSP of the demo pages', () => {
       await shop.newOrder();
       assert.equal(page.frames().length, 2, 'the checkout page should hold exactly the card frame');
 
+      await shop.waitForFrameSize();
       await page.screenshot({ path: join(SCREENSHOT_DIR, `checkout-${locale}.png`), fullPage: true });
       const empty = await runAxe(page);
       assert.deepEqual(empty.violations, [], 'empty form');
@@ -116,6 +117,7 @@ describe('accessibility and CSP of the demo pages', () => {
       const invalid = await shop.pay();
       assert.equal(invalid.paid, false);
       assert.equal(await shop.frame.getByLabel(shop.labels.number).getAttribute('aria-invalid'), 'true');
+      await shop.waitForFrameSize();
       await page.screenshot({ path: join(SCREENSHOT_DIR, `checkout-${locale}-invalid.png`), fullPage: true });
       assert.deepEqual(await axeViolations(page), [], 'form with field errors');
       // Checked before paying: the page removes the frame once the payment is approved.

@@ -33,6 +33,22 @@ export class ShopPage {
     await this.page.waitForFunction(() => !document.getElementById('pay-button').disabled, null, { timeout: STEP_TIMEOUT_MS });
   }
 
+  // Waits until the iframe is as tall as the frame's content: the frame reports its height by
+  // message after each change, and a screenshot taken in between shows a gap.
+  async waitForFrameSize() {
+    const frame = this.page.frames().find((candidate) => candidate.url().includes('/frame/'));
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const frameHeight = await this.page.evaluate(() => document.querySelector('iframe.cardseal-frame').getBoundingClientRect().height);
+      const contentHeight = await frame.evaluate(() => document.documentElement.scrollHeight);
+      if (Math.round(frameHeight) === contentHeight) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('the card frame did not reach the height of its content');
+  }
+
   async sessionId() {
     return this.page.locator('main.checkout').getAttribute('data-session-id');
   }
