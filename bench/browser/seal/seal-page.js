@@ -97,44 +97,54 @@ async function envelopeOf(result) {
   return typeof value === 'string' ? value : value.envelope;
 }
 
-window.runBench = async ({ sizes, warmUp, runs, samples }) => {
+let frameBuild = null;
+let instantiateMs = null;
+
+/** Instantiates both builds of the module once per page. */
+async function load() {
+  if (instantiateMs !== null) return;
   const initStart = performance.now();
   await init();
-  const instantiateMs = performance.now() - initStart;
+  instantiateMs = performance.now() - initStart;
 
   // The build without the pure-Rust fallback, which the hosted frame loads where WebCrypto
   // exists; absent from older builds.
-  let frameBuild = null;
   try {
     frameBuild = await import('/pkg/webcrypto/cardseal.js');
     await frameBuild.default();
   } catch {
     frameBuild = null;
   }
+}
 
+/** Makes a key of `bits` and every variant sealing under it. */
+async function makeVariants(bits) {
+  const kid = `bench-${bits}`;
+  const { publicJwk, privateJwk } = await makeKey(bits, kid);
+  const options = { key: publicJwk, kid, sessionId: SESSION_ID, origin: ORIGIN };
+  const webSealer = new Sealer({ ...options, engine: 'webcrypto' });
+  const rustSealer = new Sealer({ ...options, engine: 'rust' });
+  const frameSealer = frameBuild && new frameBuild.Sealer({ ...options, engine: 'webcrypto' });
+  const rsaKey = await importRsa(publicJwk);
+
+  const variants = {
+    // Key imported once and kept, as the hosted frame does.
+    plain_webcrypto: () => sealPlain(rsaKey, kid),
+    cardseal_webcrypto: () => webSealer.seal(CARD),
+    ...(frameSealer && { cardseal_webcrypto_frame_build: () => frameSealer.seal(CARD) }),
+    cardseal_rust: () => rustSealer.seal(CARD),
+    // Key read and imported on every call.
+    plain_webcrypto_import: async () => sealPlain(await importRsa(publicJwk), kid),
+    cardseal_seal_fn: () => seal(CARD, options),
+  };
+  return { variants, privateJwk };
+}
+
+window.runBench = async ({ sizes, warmUp, runs, samples }) => {
+  await load();
   const results = [];
   for (const bits of sizes) {
-    const kid = `bench-${bits}`;
-    const { publicJwk, privateJwk } = await makeKey(bits, kid);
-    const options = { key: publicJwk, kid, sessionId: SESSION_ID, origin: ORIGIN };
-    const webSealer = new Sealer({ ...options, engine: 'webcrypto' });
-    const rustSealer = new Sealer({ ...options, engine: 'rust' });
-    const rsaKey = await importRsa(publicJwk);
-
-    const variants = {
-      // Key imported once and kept, as the hosted frame does.
-      plain_webcrypto: () => sealPlain(rsaKey, kid),
-      cardseal_webcrypto: () => webSealer.seal(CARD),
-      ...(frameBuild && {
-        cardseal_webcrypto_frame_build: ((sealer) => () => sealer.seal(CARD))(
-          new frameBuild.Sealer({ ...options, engine: 'webcrypto' }),
-        ),
-      }),
-      cardseal_rust: () => rustSealer.seal(CARD),
-      // Key read and imported on every call.
-      plain_webcrypto_import: async () => sealPlain(await importRsa(publicJwk), kid),
-      cardseal_seal_fn: () => seal(CARD, options),
-    };
+    const { variants, privateJwk } = await makeVariants(bits);
     const times = await measure(variants, warmUp, runs);
 
     const envelopes = {};
@@ -151,6 +161,19 @@ window.runBench = async ({ sizes, warmUp, runs, samples }) => {
     userAgent: navigator.userAgent,
     results,
   };
+};
+
+// For profiling one variant: prepares the variants of one key size, then runs one of them.
+let prepared = null;
+window.prepareVariants = async (bits) => {
+  await load();
+  prepared = (await makeVariants(bits)).variants;
+  return Object.keys(prepared);
+};
+window.runVariant = async (name, count) => {
+  const start = performance.now();
+  for (let i = 0; i < count; i += 1) await prepared[name]();
+  return (performance.now() - start) / count;
 };
 
 window.benchReady = true;

@@ -1,0 +1,73 @@
+// Where a seal's time goes: V8's sampling profiler (through the Chrome DevTools Protocol) over
+// many seals of one variant, summed by function (self time), for cardseal beside plain WebCrypto.
+//
+// Usage: node bench/browser/seal-profile.mjs [--bits 2048] [--count 3000]
+//        [--variants plain_webcrypto,cardseal_webcrypto_frame_build] [--top 25]
+// Samples are taken every 25 microseconds on the page's main thread only; WebCrypto's work on
+// Chromium's worker threads shows up as "(idle)" time on the main thread while a seal waits.
+
+import { join } from 'node:path';
+import { ROOT, launchBrowser, parseArgs, startStatic } from './common.mjs';
+
+const options = parseArgs({
+  bits: '2048',
+  count: '3000',
+  variants: 'plain_webcrypto,cardseal_webcrypto,cardseal_webcrypto_frame_build',
+  top: '25',
+  port: '18472',
+  dist: join(ROOT, 'dist'),
+});
+const SAMPLING_INTERVAL_US = 25;
+
+const server = await startStatic({
+  port: Number(options.port),
+  mounts: { '/pkg/': join(options.dist, 'pkg'), '/': join(ROOT, 'bench/browser/seal') },
+  headers: {
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+    'cross-origin-resource-policy': 'same-origin',
+  },
+});
+const browser = await launchBrowser();
+try {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`http://127.0.0.1:${options.port}/index.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  await page.evaluate((bits) => window.prepareVariants(bits), Number(options.bits));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: SAMPLING_INTERVAL_US });
+
+  for (const name of options.variants.split(',')) {
+    const count = Number(options.count);
+    await page.evaluate(([n, c]) => window.runVariant(n, c), [name, 200]);
+    await cdp.send('Profiler.start');
+    const perSeal = await page.evaluate(([n, c]) => window.runVariant(n, c), [name, count]);
+    const { profile } = await cdp.send('Profiler.stop');
+    report(name, perSeal, profile, count);
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+/** Prints self time per function, in microseconds per seal. */
+function report(name, perSeal, profile, count) {
+  const intervals = profile.timeDeltas;
+  const sampleTime = new Map();
+  profile.samples.forEach((id, index) => {
+    sampleTime.set(id, (sampleTime.get(id) ?? 0) + (intervals[index + 1] ?? intervals[index] ?? 0));
+  });
+  const byFunction = new Map();
+  for (const node of profile.nodes) {
+    const frame = node.callFrame;
+    const where = frame.url ? frame.url.split('/').slice(-2).join('/') : '';
+    const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
+    byFunction.set(key, (byFunction.get(key) ?? 0) + (sampleTime.get(node.id) ?? 0));
+  }
+  const total = [...byFunction.values()].reduce((a, b) => a + b, 0);
+  console.log(`\n${name}, rsa${options.bits}: ${(perSeal * 1000).toFixed(1)} us per seal (wall); ` +
+    `profile ${(total / count).toFixed(1)} us per seal`);
+  const rows = [...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(options.top));
+  for (const [fn, us] of rows) console.log(`  ${(us / count).toFixed(2).padStart(8)} us  ${fn}`);
+}
