@@ -36,6 +36,15 @@ impl std::fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
+/// Prints a line on standard output, ignoring a closed pipe (such as `| head`) instead of panicking
+/// as `println!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn fail(message: impl std::fmt::Display) -> CommandError {
     CommandError(message.to_string())
 }
@@ -76,7 +85,7 @@ pub fn run_keys(data_dir: &Path, command: KeysCommand) -> Result<(), CommandErro
             if json {
                 print_json(&key_json(&key, now_unix()));
             } else {
-                println!(
+                out!(
                     "generated key {} ({} bits, active) in {} ms",
                     key.kid,
                     key.bits,
@@ -92,12 +101,16 @@ pub fn run_keys(data_dir: &Path, command: KeysCommand) -> Result<(), CommandErro
                 let list: Vec<_> = keys.iter().map(|k| key_json(k, now)).collect();
                 print_json(&serde_json::Value::Array(list));
             } else {
-                println!(
+                out!(
                     "{:<20} {:<9} {:>5}  {:<20}  {:<20}",
-                    "KID", "STATE", "BITS", "CREATED", "RETIRE_AT"
+                    "KID",
+                    "STATE",
+                    "BITS",
+                    "CREATED",
+                    "RETIRE_AT"
                 );
                 for key in keys {
-                    println!(
+                    out!(
                         "{:<20} {:<9} {:>5}  {:<20}  {:<20}",
                         key.kid,
                         key.effective_state(now).as_str(),
@@ -119,12 +132,13 @@ pub fn run_keys(data_dir: &Path, command: KeysCommand) -> Result<(), CommandErro
                     "retiring": retiring.as_ref().map(|k| key_json(k, now)),
                 }));
             } else {
-                println!(
+                out!(
                     "generated key {} ({} bits, active)",
-                    active.kid, active.bits
+                    active.kid,
+                    active.bits
                 );
                 if let Some(previous) = retiring {
-                    println!(
+                    out!(
                         "key {} is retiring: it opens envelopes until {}",
                         previous.kid,
                         previous.retire_at.map(rfc3339).unwrap_or_default()
@@ -141,14 +155,14 @@ pub fn run_keys(data_dir: &Path, command: KeysCommand) -> Result<(), CommandErro
             if expired {
                 let retired = store.retire_expired().map_err(fail)?;
                 if retired.is_empty() {
-                    println!("no retiring key has reached the end of its grace period");
+                    out!("no retiring key has reached the end of its grace period");
                 }
                 for kid in retired {
-                    println!("retired key {kid}");
+                    out!("retired key {kid}");
                 }
             } else if let Some(kid) = kid {
                 let key = store.retire(&kid, force).map_err(fail)?;
-                println!("retired key {}; its private key file was deleted", key.kid);
+                out!("retired key {}; its private key file was deleted", key.kid);
             }
             print_reload_hint();
         }
@@ -174,7 +188,7 @@ fn key_json(key: &KeyMetadata, now: i64) -> serde_json::Value {
 }
 
 fn print_json(value: &serde_json::Value) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -219,7 +233,7 @@ pub async fn run_shops(data_dir: &Path, command: ShopsCommand) -> Result<(), Com
                 .disable_shop(&shop_id, now_unix())
                 .await
                 .map_err(fail)?;
-            println!("disabled shop {shop_id}; its API keys no longer work");
+            out!("disabled shop {shop_id}; its API keys no longer work");
             Ok(())
         }
     }
@@ -271,11 +285,11 @@ async fn add_shop(
             "expires_at": rfc3339(record.expires_at),
         }));
     } else {
-        println!("shop_id:    {}", shop.id);
-        println!("name:       {}", shop.name);
-        println!("origin:     {}", shop.origin);
-        println!("api_key:    {}", key.token.as_str());
-        println!("expires_at: {}", rfc3339(record.expires_at));
+        out!("shop_id:    {}", shop.id);
+        out!("name:       {}", shop.name);
+        out!("origin:     {}", shop.origin);
+        out!("api_key:    {}", key.token.as_str());
+        out!("expires_at: {}", rfc3339(record.expires_at));
         eprintln!(
             "the API key is shown only this once: store it in the shop's server configuration now"
         );
@@ -320,14 +334,14 @@ async fn list_shops(store: &SqliteStore, json: bool) -> Result<(), CommandError>
         } else {
             "enabled"
         };
-        println!("{}  {}  {}  {}", shop.id, status, shop.origin, shop.name);
+        out!("{}  {}  {}  {}", shop.id, status, shop.origin, shop.name);
         for key in keys {
             let state = if key.expires_at <= now {
                 "expired"
             } else {
                 "valid"
             };
-            println!(
+            out!(
                 "    key {}  {}  expires {}",
                 key.key_id,
                 state,
@@ -387,11 +401,11 @@ async fn rotate_key(
             "previous_key_expires_at": previous.as_ref().map(|k| rfc3339(k.expires_at)),
         }));
     } else {
-        println!("shop_id:    {}", shop.id);
-        println!("api_key:    {}", key.token.as_str());
-        println!("expires_at: {}", rfc3339(record.expires_at));
+        out!("shop_id:    {}", shop.id);
+        out!("api_key:    {}", key.token.as_str());
+        out!("expires_at: {}", rfc3339(record.expires_at));
         if let Some(previous) = previous {
-            println!(
+            out!(
                 "previous key {} works until {}",
                 previous.key_id,
                 rfc3339(previous.expires_at)

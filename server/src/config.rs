@@ -40,19 +40,28 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
-    /// Resolves the settings; relative paths stay relative to the working directory.
-    pub fn from_args(data_dir: &Path, args: &ServeArgs) -> Self {
+    /// Resolves the settings; relative paths stay relative to the working directory. Fails when a
+    /// `--frame-ancestors` entry could break out of the CSP header.
+    pub fn from_args(data_dir: &Path, args: &ServeArgs) -> Result<Self, String> {
         let assets = args.assets.clone().or_else(|| {
             let default = PathBuf::from(DEFAULT_ASSETS_DIR);
             default.is_dir().then_some(default)
         });
-        let frame_ancestors = args.frame_ancestors.as_ref().map(|list| {
+        let frame_ancestors: Option<Vec<String>> = args.frame_ancestors.as_ref().map(|list| {
             list.iter()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect()
         });
-        ServeConfig {
+        for source in frame_ancestors.iter().flatten() {
+            if !is_csp_source(source) {
+                return Err(format!(
+                    "--frame-ancestors entry {source:?} is not a CSP source such as https://shop.example or 'self'"
+                ));
+            }
+        }
+
+        Ok(ServeConfig {
             data_dir: data_dir.to_path_buf(),
             listen: args.listen,
             assets,
@@ -75,7 +84,7 @@ impl ServeConfig {
             dev_key_bits: args.dev_key_bits,
             no_dev_key: args.no_dev_key,
             db_readers: args.db_readers.max(1),
-        }
+        })
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -88,5 +97,49 @@ impl ServeConfig {
         const EXTRA_RETENTION_SECS: u64 = 86_400;
         let secs = self.envelope_max_age_secs + 2 * self.clock_skew_secs + EXTRA_RETENTION_SECS;
         i64::try_from(secs).unwrap_or(i64::MAX)
+    }
+}
+
+/// Checks that a `frame-ancestors` entry is a single CSP source expression (CSP Level 3 section
+/// 2.3.1): a quoted keyword or a scheme, host and port made of URL characters, with no space, `;`
+/// or `,` that would end the directive or start another.
+fn is_csp_source(source: &str) -> bool {
+    match source {
+        "'self'" | "'none'" => true,
+        _ => {
+            !source.is_empty()
+                && source.bytes().all(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(b, b':' | b'/' | b'.' | b'*' | b'-' | b'[' | b']')
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_csp_source;
+
+    #[test]
+    fn csp_sources() {
+        for good in [
+            "https://shop.example",
+            "http://127.0.0.1:8081",
+            "https://*.example.com",
+            "'self'",
+            "'none'",
+            "http://[::1]:8081",
+        ] {
+            assert!(is_csp_source(good), "{good}");
+        }
+        for bad in [
+            "https://a.example; script-src *",
+            "https://a.example b",
+            "'unsafe-inline'",
+            "",
+            "https://a.example,https://b",
+        ] {
+            assert!(!is_csp_source(bad), "{bad}");
+        }
     }
 }

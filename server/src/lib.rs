@@ -50,7 +50,13 @@ pub fn run() -> ExitCode {
 
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Serve(args) => {
-            let config = ServeConfig::from_args(&cli.data_dir, &args);
+            let config = match ServeConfig::from_args(&cli.data_dir, &args) {
+                Ok(config) => config,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::from(2);
+                }
+            };
             logging::init_service(config.log_format, &config.log_filter);
             runtime.block_on(server::serve(config)).map_err(|e| {
                 tracing::error!(error = %e, "service stopped");

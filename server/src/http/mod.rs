@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::acquirer::Acquirer;
 use crate::config::ServeConfig;
@@ -72,21 +72,33 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
 }
 
-/// Builds the router with all routes, limits, logging and metrics.
+/// Returns the handler of one entry of [`ROUTES`].
+///
+/// # Panics
+/// Panics on a (method, path) pair without a handler, which the router tests catch.
+fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
+    match (method, path) {
+        ("GET", "/.well-known/jwks.json") => get(jwks::get_jwks),
+        ("POST", "/v1/checkout-sessions") => post(sessions::create),
+        ("GET", "/v1/checkout-sessions/{id}") => get(sessions::get_for_shop),
+        ("GET", "/v1/checkout-sessions/{id}/frame") => get(sessions::get_for_frame),
+        ("POST", "/v1/payments") => post(payments::create),
+        ("GET", "/v1/payments/{id}") => get(payments::get),
+        ("GET", "/healthz") => get(health::healthz),
+        ("GET", "/readyz") => get(health::readyz),
+        ("GET", "/metrics") => get(health::metrics),
+        _ => panic!("no handler for {method} {path}"),
+    }
+}
+
+/// Builds the router with all routes, limits, logging and metrics. The routes are exactly
+/// [`ROUTES`], so the OpenAPI test covers every one.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/.well-known/jwks.json", get(jwks::get_jwks))
-        .route("/v1/checkout-sessions", post(sessions::create))
-        .route("/v1/checkout-sessions/{id}", get(sessions::get_for_shop))
-        .route(
-            "/v1/checkout-sessions/{id}/frame",
-            get(sessions::get_for_frame),
-        )
-        .route("/v1/payments", post(payments::create))
-        .route("/v1/payments/{id}", get(payments::get))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+    let api = ROUTES
+        .iter()
+        .fold(Router::new(), |router, (method, path)| {
+            router.route(path, handler(method, path))
+        })
         .method_not_allowed_fallback(method_not_allowed);
 
     let app = match &state.config.assets {
@@ -107,4 +119,28 @@ async fn not_found() -> Problem {
 
 async fn method_not_allowed() -> Problem {
     Problem::new(ProblemKind::MethodNotAllowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_handler() {
+        for (method, path) in ROUTES {
+            let _ = handler(method, path);
+        }
+    }
+
+    #[test]
+    fn routes_are_unique() {
+        let mut paths: Vec<&str> = ROUTES.iter().map(|(_, path)| *path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(
+            paths.len(),
+            ROUTES.len(),
+            "one method per path; merge handlers otherwise"
+        );
+    }
 }
