@@ -67,6 +67,8 @@
       this._nextId = 1;
       this._ready = false;
       this._destroyed = false;
+      // The error that kept the frame from starting (expired session, network), if any.
+      this._failure = null;
       this._readyWaiters = [];
 
       const hash = new URLSearchParams({ session: options.sessionId, locale: this._locale, parent: location.origin });
@@ -117,6 +119,7 @@
      *  rejects with {code, message, fields?} in the form's language. */
     submit() {
       if (this._destroyed) return Promise.reject(failure('frame_destroyed', this._locale));
+      if (this._failure) return Promise.reject(this._failure);
       if (this._pending.size > 0) return Promise.reject(failure('busy', this._locale));
 
       const id = this._nextId++;
@@ -214,6 +217,7 @@
           break;
         case 'error': {
           const error = this._error(data.error);
+          if (!this._ready) this._failure = error;
           for (const id of [...this._pending.keys()]) this._settle(id, (pending) => pending.reject(error));
           this._emit('error', error);
           break;

@@ -45,25 +45,28 @@ async function main() {
   if (window.parent === window) throw new FrameError('session_missing');
   if (!sessionId) throw new FrameError('session_missing');
 
-  // The wasm module, the key set and the session start loading together.
-  const loading = [
+  // The wasm module, the key set and the session load together. All three settle before an
+  // error is reported, so the message table is there to word it.
+  const [loaded, jwks, session] = await Promise.allSettled([
     import(LIBRARY).then(async (module) => {
       await module.default();
       library = module;
     }),
     fetchJson(JWKS_PATH, 'jwks_invalid'),
     fetchJson(`/v1/checkout-sessions/${encodeURIComponent(sessionId)}/frame`, 'session_not_found'),
-  ];
-  const [, jwks, session] = await Promise.all(loading);
+  ]);
+  for (const result of [loaded, session, jwks]) {
+    if (result.status === 'rejected') throw result.reason;
+  }
 
-  checkSession(session);
-  shopOrigin = session.shop_origin;
+  checkSession(session.value);
+  shopOrigin = session.value.shop_origin;
   checkAncestor(shopOrigin);
 
   // The session's server_time puts the platform's clock into envelopes, so a buyer's clock
   // that is off by minutes does not get every envelope rejected as stale.
-  const serverTime = Number.isFinite(session.server_time) ? session.server_time : undefined;
-  sealer = new library.Sealer({ jwks, sessionId, origin: shopOrigin, serverTime, lang });
+  const serverTime = Number.isFinite(session.value.server_time) ? session.value.server_time : undefined;
+  sealer = new library.Sealer({ jwks: jwks.value, sessionId, origin: shopOrigin, serverTime, lang });
   form = library.CardForm.mount(document.getElementById('card-form'), {
     lang,
     holder: params.get('holder') || undefined,
@@ -207,7 +210,8 @@ function parseStyle(text) {
 }
 
 function reportStartupError(error) {
-  const code = error instanceof FrameError ? error.code : 'network_error';
+  // Frame errors and the library's CardSealError (an unusable key set, say) carry a code.
+  const code = typeof error?.code === 'string' ? error.code : 'network_error';
   const message = safeMessage(code);
   const status = document.getElementById('frame-status');
   status.textContent = message;
