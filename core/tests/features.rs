@@ -2,6 +2,10 @@
 //! feature; without them most test files compile to nothing. This test makes that a failure.
 
 #[test]
+#[allow(
+    clippy::assertions_on_constants,
+    reason = "the features are the condition under test"
+)]
 fn suite_runs_with_all_features() {
     assert!(
         cfg!(all(

@@ -71,7 +71,7 @@ fn jwk_rejection_table() {
             KeyError::InvalidKid,
         ),
         (
-            format!("{{\"kty\":\"RSA\",\"kid\":\"k\",\"e\":\"AQAB\"}}"),
+            "{\"kty\":\"RSA\",\"kid\":\"k\",\"e\":\"AQAB\"}".to_owned(),
             KeyError::MissingMember("n"),
         ),
         (

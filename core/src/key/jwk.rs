@@ -128,15 +128,17 @@ fn from_object(object: &Object<'_>) -> Result<PublicKey, KeyError> {
     {
         return Err(KeyError::PrivateKeyMaterial);
     }
-    if let Some(key_use) = object.get("use") {
-        if key_use.as_str() != Some("enc") {
-            return Err(KeyError::UnsupportedUse);
-        }
+    if object
+        .get("use")
+        .is_some_and(|value| value.as_str() != Some("enc"))
+    {
+        return Err(KeyError::UnsupportedUse);
     }
-    if let Some(alg) = object.get("alg") {
-        if alg.as_str() != Some(ALG) {
-            return Err(KeyError::UnsupportedAlgorithm);
-        }
+    if object
+        .get("alg")
+        .is_some_and(|value| value.as_str() != Some(ALG))
+    {
+        return Err(KeyError::UnsupportedAlgorithm);
     }
     if let Some(ops) = object.get("key_ops") {
         let ops = ops.as_array().ok_or(KeyError::InvalidMember("key_ops"))?;

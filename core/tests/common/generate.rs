@@ -218,6 +218,14 @@ const OPEN: Expectation = Expectation {
     member: None,
 };
 
+/// A header vector: name, description, the change to the base members, the expected error.
+type HeaderCase = (
+    &'static str,
+    &'static str,
+    Box<dyn Fn(&mut Members)>,
+    Expectation,
+);
+
 /// The five parts of a compact JWE, each already base64url (or deliberately not).
 #[derive(Clone)]
 pub struct Parts {
@@ -597,12 +605,7 @@ pub fn generate(keys: &TestKeys) -> Vec<VectorFile> {
             primary,
         )
     };
-    let header_cases: Vec<(
-        &'static str,
-        &'static str,
-        Box<dyn Fn(&mut Members)>,
-        Expectation,
-    )> = vec![
+    let header_cases: Vec<HeaderCase> = vec![
         (
             "alg_rsa1_5",
             "`alg` RSA1_5 (PKCS #1 v1.5, Bleichenbacher's target)",
