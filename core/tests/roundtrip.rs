@@ -67,7 +67,8 @@ fn binding_strategy() -> impl Strategy<Value = Binding> {
         "[A-Za-z0-9_.-]{1,128}",
         prop_oneof![
             "https://[a-z]{1,20}\\.example",
-            "http://127\\.0\\.0\\.1:[1-9][0-9]{0,3}"
+            "http://127\\.0\\.0\\.1:8[1-9][0-9]{2}",
+            "http://\\[::1\\]:[1-7][0-9]{3}"
         ],
         0..=MAX_ISSUED_AT,
     )
