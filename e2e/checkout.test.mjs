@@ -1,5 +1,5 @@
-// The whole checkout in the demo started by scripts/demo: a buyer pays, is declined and corrects,
-// reloads a paid order; afterwards everything the shop saw is searched for card numbers and CVCs.
+// The whole checkout in the demo started by scripts/demo. A buyer pays, is declined and corrects the
+// card, and reloads a paid order. Then everything the shop saw is searched for card numbers and CVCs.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';

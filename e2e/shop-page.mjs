@@ -121,7 +121,7 @@ export async function recordShopMessages(context, shopOrigin) {
   }, shopOrigin);
 }
 
-// Returns what the shop's page holds now: its whole DOM and the messages it received.
+// Returns the shop page's current DOM and the messages it received.
 export async function shopPageSnapshot(page) {
   return page.evaluate(() => [document.documentElement.outerHTML, ...(window.__shopMessages ?? [])].join('\n'));
 }
