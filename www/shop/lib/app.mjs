@@ -161,7 +161,7 @@ export function createShop({ platform, embedIntegrity, shopOrigin, publicDir, lo
     }
 
     // The same envelope sent twice (a double click, a retried request) gets the same key, so the
-    // platform answers the second time with the first result instead of authorizing again.
+    // platform returns the first result the second time instead of authorizing again.
     const envelopeDigest = createHash('sha256').update(envelope).digest('hex').slice(0, 32);
     const idempotencyKey = `${order.id}.${envelopeDigest}`;
 
@@ -262,7 +262,7 @@ export function createShop({ platform, embedIntegrity, shopOrigin, publicDir, lo
   };
 }
 
-// Maps the platform's answer to POST /v1/payments to the outcome the checkout page shows.
+// Maps the platform's response to POST /v1/payments to the outcome the checkout page shows.
 export function classifyPayment(status, body) {
   if (status === 201 && body?.status === 'approved') {
     const card = body.card ?? {};

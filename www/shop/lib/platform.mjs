@@ -30,7 +30,7 @@ export class PlatformClient {
     });
   }
 
-  // POST /v1/payments. The idempotency key makes a retried request return the first answer
+  // POST /v1/payments. The idempotency key makes a retried request return the first response
   // instead of authorizing twice.
   createPayment({ sessionId, envelope, idempotencyKey }) {
     return this.#send('POST', '/v1/payments', {
