@@ -37,10 +37,10 @@ pub fn from_options(options: &JsValue) -> Result<SealingKey, Error> {
         if !is_rsa_encryption_key(&jwk) {
             return Err(Error::KeyNotFound);
         }
-        if let (Some(wanted), Some(actual)) = (&kid, js::get(&jwk, "kid").as_string()) {
-            if *wanted != actual {
-                return Err(Error::KeyNotFound);
-            }
+        if let (Some(wanted), Some(actual)) = (&kid, js::get(&jwk, "kid").as_string())
+            && *wanted != actual
+        {
+            return Err(Error::KeyNotFound);
         }
         jwk
     } else {

@@ -81,16 +81,17 @@ impl Sealer {
         let engine = Engine::from_option(
             js::optional_string(options, "engine", "options.engine")?.as_deref(),
         )?;
-        let clock_offset = match js::get(options, "serverTime").as_f64() {
-            Some(server_time) if server_time.is_finite() && server_time > 0.0 => {
-                server_time as i64 - now_seconds() as i64
+        let server_time = js::get(options, "serverTime");
+        let clock_offset = match server_time.as_f64() {
+            _ if server_time.is_undefined() || server_time.is_null() => 0,
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+                seconds as i64 - now_seconds() as i64
             }
-            Some(_) => {
+            _ => {
                 return Err(Error::InvalidArgument {
                     name: "options.serverTime",
                 });
             }
-            None => 0,
         };
         let key = key::from_options(options)?;
 

@@ -38,6 +38,7 @@ suite_tests!("chromium":
     invalid_session_id_rejected,
     format_helpers,
     validate_helpers,
+    server_time_sets_issue_time,
 );
 
 fn document() -> Document {

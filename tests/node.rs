@@ -26,4 +26,5 @@ suite_tests!("node":
     invalid_session_id_rejected,
     format_helpers,
     validate_helpers,
+    server_time_sets_issue_time,
 );

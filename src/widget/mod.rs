@@ -366,12 +366,12 @@ impl Form {
         if field == Field::Number {
             self.update_brand();
         }
-        if let Some(view) = self.field_view(field) {
-            if view.has_message() {
-                let value = Zeroizing::new(view.input.value());
-                if self.check_field(field, &value).is_none() {
-                    view.clear_message();
-                }
+        if let Some(view) = self.field_view(field)
+            && view.has_message()
+        {
+            let value = Zeroizing::new(view.input.value());
+            if self.check_field(field, &value).is_none() {
+                view.clear_message();
             }
         }
         self.report_change(false);
@@ -451,10 +451,10 @@ impl Form {
         if view.field != Field::Holder {
             return;
         }
-        if let Ok(Some(name)) = HolderName::parse(value) {
-            if name.as_str() != value {
-                view.input.set_value(name.as_str());
-            }
+        if let Ok(Some(name)) = HolderName::parse(value)
+            && name.as_str() != value
+        {
+            view.input.set_value(name.as_str());
         }
     }
 

@@ -366,3 +366,26 @@ pub async fn validate_helpers(_runtime: &str) {
         "This card has expired."
     );
 }
+
+pub async fn server_time_sets_issue_time(_runtime: &str) {
+    let now = (js_sys::Date::now() / 1000.0) as u64;
+    let server_time = now + 3600;
+    let options = options(KID_2048, "auto");
+    set(&options, "serverTime", &JsValue::from(server_time as f64));
+    let sealer = sealer(options);
+    let card = card("visa").expect("test card");
+
+    let result = seal_with(&sealer, card, exp_year()).await;
+
+    let parsed = envelope::parse(&get_string(&result, "envelope")).expect("parses");
+    let issued_at = parsed.claims().issued_at();
+    // The platform's clock, give or take the seconds this test takes.
+    assert!(
+        issued_at >= server_time && issued_at < server_time + 60,
+        "iat {issued_at}, server time {server_time}"
+    );
+
+    let options = options_with(&[]);
+    set(&options, "serverTime", &JsValue::from_str("noon"));
+    expect_sealer_error(options, "invalid_argument");
+}
