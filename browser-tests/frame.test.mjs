@@ -1,8 +1,8 @@
-// The hosted card frame and the embed script against the real cardseal-server, with the shop page
-// and the platform on two origins of 127.0.0.1 (and a third origin for a third-party frame):
-// sealing in the frame, the service accepting the envelope, npm jose opening it, the parent page
-// unable to read the inputs, messages from unexpected origins ignored on both sides, auto-sizing,
-// errors in both languages, strict CSP and SRI.
+// The hosted card frame and the embed script against the real cardseal-server. The shop page and
+// the platform run on two origins of 127.0.0.1, and a third origin serves a third-party frame.
+// Covered: sealing in the frame, the service accepting the envelope, npm jose opening it, the
+// parent page unable to read the inputs, messages from unexpected origins ignored on both sides,
+// auto-sizing, errors in both languages, strict CSP and SRI.
 //
 // Needs dist/ (scripts/build-browser) and the server binary (cargo build -p cardseal-server;
 // CARDSEAL_SERVER may name another build). Run: node --test browser-tests/
@@ -49,7 +49,7 @@ async function freePort() {
 }
 
 async function waitForReady(origin) {
-  // Polls until the service answers; the test fails if it exits first.
+  // Polls until the service responds. The test fails if the service exits first.
   for (;;) {
     if (serverProcess.exitCode !== null) throw new Error(`cardseal-server exited:\n${serverLog}`);
     try {
@@ -287,7 +287,7 @@ describe('hosted frame with the real service', () => {
 
     releaseWasm();
     const outcome = await page.evaluate(() => window.pending);
-    // The real frame answers the queued submit: the fields are empty, so no envelope.
+    // The real frame responds to the queued submit. Its fields are empty, so there is no envelope.
     assert.deepEqual(outcome, { error: { code: 'number_missing' } });
     await page.finish();
   });

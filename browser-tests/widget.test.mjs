@@ -9,6 +9,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import axe from 'axe-core';
+
 import { collectCspViolations, launchChromium } from './lib/chromium.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
 
@@ -403,5 +405,23 @@ describe('styling', () => {
     const page = await openForm();
     assert.equal(await page.$$eval('[style]', (elements) => elements.length), 0);
     await page.finish();
+  });
+});
+
+describe('accessibility', () => {
+  test('axe finds no violation, with and without messages', async () => {
+    for (const lang of ['ja', 'en']) {
+      const page = await openForm(`?lang=${lang}&holder=required`);
+      await page.evaluate(axe.source);
+      const run = () =>
+        page.evaluate(async () => {
+          const results = await window.axe.run(document);
+          return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target).join(', ')}`);
+        });
+      assert.deepEqual(await run(), [], `${lang}, empty form`);
+      await page.evaluate(() => window.cardForm.validate());
+      assert.deepEqual(await run(), [], `${lang}, every field with a message`);
+      await page.finish();
+    }
   });
 });

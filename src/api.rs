@@ -36,7 +36,7 @@ export interface CardInput {
 }
 
 /** Options of `seal` and `new Sealer`. Give `jwks` (a JWK Set) or `key` (one JWK), as JSON text
- *  or object; `kid` picks the key from the set (default: the first RSA-OAEP-256 key). `origin`
+ *  or object. `kid` picks the key from the set (default: the first RSA-OAEP-256 key). `origin`
  *  is the checkout page's origin (default: `location.origin`). `lang` picks the language of
  *  error messages (default: the browser's). */
 export interface SealOptions {
@@ -51,7 +51,7 @@ export interface SealOptions {
   lang?: string;
 }
 
-/** What sealing returns: the envelope and the card's display data. */
+/** The result of sealing: the envelope and the card's display data. */
 export interface SealResult {
   envelope: string;
   brand: BrandCode;
@@ -206,7 +206,7 @@ impl TypedCard {
 /// Validates `card` and seals it into an envelope bound to `options.sessionId`.
 ///
 /// Seals with WebCrypto where `crypto.subtle` exists and with the pure-Rust implementation
-/// otherwise (or as `options.engine` says). Rejects with a `CardSealError`.
+/// otherwise, unless `options.engine` requests one of them. Rejects with a `CardSealError`.
 #[wasm_bindgen]
 pub async fn seal(
     card: CardInputValue,
@@ -251,7 +251,7 @@ impl SealerHandle {
         })
     }
 
-    /// The `kid` of the key this sealer seals with.
+    /// Returns the `kid` of the key this sealer seals with.
     #[wasm_bindgen(getter)]
     pub fn kid(&self) -> String {
         self.sealer.kid().to_owned()
@@ -290,7 +290,7 @@ pub fn normalize_number(input: &str, lang: Option<String>) -> Result<String, JsV
 }
 
 /// Returns the brand code of a card number, complete or partial, as typed (separators and
-/// full-width digits are fine); `undefined` while the brand cannot be told yet.
+/// full-width digits are fine); `undefined` while the brand cannot be detected yet.
 #[wasm_bindgen(js_name = detectBrand)]
 pub fn detect_brand(input: &str) -> Option<String> {
     let digits = Zeroizing::new(card::normalize_number(input).ok()?);

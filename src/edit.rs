@@ -10,19 +10,19 @@
 use cardseal_core::card::{Brand, MAX_NUMBER_LENGTH, detect_brand, format_number};
 use zeroize::Zeroizing;
 
-/// The longest security code any brand prints (American Express).
+/// The maximum length of a security code (American Express prints four digits).
 const MAX_CVC_LENGTH: usize = 4;
 
 /// Digits of the month in an expiry date.
 const MONTH_DIGITS: usize = 2;
 
-/// The most year digits an expiry date takes (MM/YYYY).
+/// The maximum number of year digits in an expiry date (MM/YYYY).
 const MAX_YEAR_DIGITS: usize = 4;
 
 /// The separator shown between month and year.
 const EXPIRY_SEPARATOR: char = '/';
 
-/// What an edit did, from the `inputType` of the DOM `input` event.
+/// The kind of an edit, from the `inputType` of the DOM `input` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EditKind {
     /// Typing, pasting, dropping, or an IME committing its text.
@@ -52,7 +52,7 @@ impl EditKind {
 
 /// A field's text after reformatting: the value to show and the caret to set.
 ///
-/// The value holds card digits, so it is wiped from memory when dropped.
+/// The value contains card digits, so it is wiped from memory when dropped.
 #[derive(PartialEq, Eq)]
 pub struct Edited {
     /// The reformatted value.
@@ -188,8 +188,8 @@ fn max_number_length(digits: &str) -> usize {
 /// Reformats a card number field: digits grouped for the brand, input stopped at the brand's
 /// longest length, and the caret after the same digits as before.
 ///
-/// `previous_digit_count` is the number of digits before the edit; it tells a deleted grouping
-/// space from a deleted digit.
+/// `previous_digit_count` is the number of digits before the edit. It distinguishes a deleted
+/// grouping space from a deleted digit.
 pub fn edit_number(
     value: &str,
     caret: u32,
@@ -199,8 +199,8 @@ pub fn edit_number(
     let mut digits = Digits::collect(value, caret);
     digits.delete_past_separator(kind, previous_digit_count);
 
-    // Limiting can change the leading digits, and with them the brand and its longest length,
-    // when the insertion was at the start; each round only shortens, so this ends.
+    // Limiting can change the leading digits when the insertion was at the start, and with them
+    // the brand and its longest length. Each round only shortens, so the loop ends.
     loop {
         let max = max_number_length(&digits.digits);
         if digits.digits.len() <= max {

@@ -8,8 +8,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::Error;
 
-/// Sets `object[name] = value`. Ignores the result: setting a property on a plain object made
-/// by this crate cannot fail.
+/// Sets `object[name] = value`. Ignores the result, because callers pass objects this crate
+/// created (plain objects and errors), where setting a property does not fail.
 pub fn set(object: &JsValue, name: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(name), value);
 }

@@ -14,7 +14,7 @@ use crate::js;
 use crate::key::{self, SealingKey};
 use crate::webcrypto;
 
-/// Which implementation of RSA-OAEP and AES-GCM seals.
+/// The implementation of RSA-OAEP and AES-GCM that seals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     /// WebCrypto where `crypto.subtle` exists, else the pure-Rust path.

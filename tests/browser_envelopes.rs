@@ -51,7 +51,7 @@ fn envelopes_from_browser_open_natively() {
 
     for line in &lines {
         let card = card(line.card).unwrap_or_else(|| panic!("unknown test card {}", line.card));
-        let what = format!(
+        let case = format!(
             "{} sealed by {} in {} under {}",
             line.card, line.engine, line.runtime, line.kid
         );
@@ -62,35 +62,35 @@ fn envelopes_from_browser_open_natively() {
             &policy,
             now,
         )
-        .unwrap_or_else(|error| panic!("{what} does not open: {error}"));
+        .unwrap_or_else(|error| panic!("{case} does not open: {error}"));
 
-        assert_eq!(opened.kid, line.kid, "{what}: kid");
-        assert_eq!(opened.claims.session_id(), SESSION_ID, "{what}: session id");
-        assert_eq!(opened.claims.origin(), ORIGIN, "{what}: origin");
+        assert_eq!(opened.kid, line.kid, "{case}: kid");
+        assert_eq!(opened.claims.session_id(), SESSION_ID, "{case}: session id");
+        assert_eq!(opened.claims.origin(), ORIGIN, "{case}: origin");
         assert!(
             envelope_ids.insert(opened.claims.envelope_id().to_owned()),
-            "{what}: envelope id repeats"
+            "{case}: envelope id repeats"
         );
 
         let sealed = &opened.card;
         assert_eq!(
             sealed.number().expose_digits(),
             card.digits,
-            "{what}: number"
+            "{case}: number"
         );
-        assert_eq!(sealed.brand().code(), card.brand, "{what}: brand");
-        assert_eq!(sealed.last4(), card.last4, "{what}: last4");
-        assert_eq!(sealed.cvc().expose(), expected_cvc(card), "{what}: cvc");
+        assert_eq!(sealed.brand().code(), card.brand, "{case}: brand");
+        assert_eq!(sealed.last4(), card.last4, "{case}: last4");
+        assert_eq!(sealed.cvc().expose(), expected_cvc(card), "{case}: cvc");
         assert_eq!(
             sealed.expiry().month(),
             line.exp_month,
-            "{what}: expiry month"
+            "{case}: expiry month"
         );
-        assert_eq!(sealed.expiry().year(), line.exp_year, "{what}: expiry year");
+        assert_eq!(sealed.expiry().year(), line.exp_year, "{case}: expiry year");
         assert_eq!(
             sealed.holder().map(|holder| holder.as_str()),
             card.sealed_holder,
-            "{what}: holder"
+            "{case}: holder"
         );
 
         *counts
@@ -131,7 +131,7 @@ fn envelopes_from_browser_open_natively() {
     println!("opened {} envelopes: {counts:?}", lines.len());
 }
 
-/// The security code as sealed: ASCII digits, whatever digits the buyer typed.
+/// Returns the security code as sealed: ASCII digits, whatever digits the buyer typed.
 fn expected_cvc(card: &TestCard) -> String {
     card.cvc
         .chars()

@@ -16,7 +16,7 @@ const CONTENT_TYPES = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-/** The CSP of the test pages: same-origin script, style and connections, plus `extra` sources. */
+/** Returns the CSP of the test pages: same-origin script, style and connections, plus the given sources. */
 export function strictCsp({ scriptSrc = [], frameSrc = [] } = {}) {
   return [
     "default-src 'none'",

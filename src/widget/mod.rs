@@ -29,8 +29,8 @@ const IME_PROCESS_KEY_CODE: u32 = 229;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
-/** Options of `CardForm.mount`. `style` keys set the CSS custom properties of the same name in
- *  kebab case (`colorText` sets `--cs-color-text`); values must be plain colors, lengths or
+/** Options of `CardForm.mount`. Each `style` key sets the CSS custom property of the same name
+ *  in kebab case, so `colorText` sets `--cs-color-text`. Values must be plain colors, lengths or
  *  font lists. */
 export interface CardFormOptions {
   lang?: string;
@@ -42,7 +42,7 @@ export interface CardFormOptions {
   };
 }
 
-/** What `onChange` reports: the brand detected so far, and whether every required field is valid. */
+/** The state `onChange` reports: the brand detected so far, and whether every required field is valid. */
 export interface CardFormState {
   brand?: BrandCode;
   complete: boolean;
@@ -67,7 +67,7 @@ struct Problem {
     message: String,
 }
 
-/// What the page last heard through `onChange`.
+/// The state last reported through `onChange`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Reported {
     brand: Option<Brand>,
@@ -113,7 +113,7 @@ impl CardForm {
         mount(element, &options).map_err(|error| error.into_js(fallback_locale))
     }
 
-    /// The language of the form's text: `"ja"` or `"en"`.
+    /// Returns the language of the form's text: `"ja"` or `"en"`.
     #[wasm_bindgen(getter)]
     pub fn lang(&self) -> String {
         self.form.locale.tag().to_owned()
@@ -458,7 +458,7 @@ impl Form {
         }
     }
 
-    /// The card as typed in the fields.
+    /// Reads the card as typed in the fields.
     fn typed(&self) -> TypedCard {
         let holder = self.view.holder.as_ref().map(|view| view.input.value());
         TypedCard::new(

@@ -35,7 +35,7 @@ pub const STYLE_PROPERTIES: &[(&str, &str)] = &[
     ("spacing", "--cs-spacing"),
 ];
 
-/// The longest style value accepted, in bytes; real colors, lengths and font lists are shorter.
+/// The maximum length of a style value, in bytes. Real colors, lengths and font lists are shorter.
 const MAX_STYLE_VALUE_LEN: usize = 120;
 
 /// The card form's options after checking.

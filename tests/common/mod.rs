@@ -24,8 +24,8 @@ pub const ENVELOPE_MARKER: &str = "CARDSEAL-ENVELOPE";
 pub const SESSION_ID: &str = "cs_browser_test_0001";
 pub const ORIGIN: &str = "https://shop.example";
 
-/// A public test card number (from the card schemes' published test numbers) with what sealing
-/// it must return.
+/// A public test card number (numbers that payment processors publish for testing) with what
+/// sealing it must return.
 pub struct TestCard {
     /// The case name printed with the envelope.
     pub name: &'static str,
@@ -198,7 +198,7 @@ pub mod wasm {
             .unwrap_or_else(|| panic!("{name} is not a string"))
     }
 
-    /// A card input object for `card`, expiring in December `exp_year`.
+    /// Builds a card input object for `card`, expiring in December `exp_year`.
     pub fn card_input(card: &TestCard, exp_year: u16) -> JsValue {
         let input = object(&[
             ("number", card.typed_number),
@@ -211,7 +211,7 @@ pub mod wasm {
         input
     }
 
-    /// An expiry year five years ahead of the page's clock, so the test cards never expire.
+    /// Returns an expiry year five years ahead of the page's clock, so the test cards never expire.
     pub fn exp_year() -> u16 {
         js_sys::Date::new_0().get_utc_full_year() as u16 + 5
     }

@@ -11,7 +11,7 @@
 
   const PROTOCOL = 'cardseal';
   const FRAME_PATH = '/frame/index.html';
-  // The frame must answer within this time, or submit() rejects with frame_not_ready.
+  // The frame must respond within this time, or submit() rejects with frame_not_ready.
   const SUBMIT_TIMEOUT_MS = 30000;
   // The tallest frame accepted from a resize report, so a faulty report cannot blow up the page.
   const MAX_FRAME_HEIGHT = 2000;
@@ -41,7 +41,7 @@
     return wanted.startsWith('ja') ? 'ja' : 'en';
   }
 
-  /** An error like the frame's: a stable `code` and a message in the form's language. */
+  /** Creates an error like the frame's: a stable `code` and a message in the form's language. */
   function failure(code, locale, message) {
     const error = new Error(message || MESSAGES[code][locale]);
     error.name = 'CardSealError';

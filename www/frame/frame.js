@@ -1,6 +1,6 @@
 // The hosted card frame: served from the platform's origin and embedded in the shop's checkout
-// page by the embed script. The card inputs live here, out of reach of the shop page's scripts;
-// the parent page only ever receives the sealed envelope and the card's display data.
+// page by the embed script. The card inputs live here, out of reach of the shop page's scripts.
+// The parent page only ever receives the sealed envelope and the card's display data.
 //
 // Trust rules:
 // - The sealing key comes from this origin's /.well-known/jwks.json, never from the parent.
@@ -24,14 +24,14 @@ const params = new URLSearchParams(location.hash.slice(1));
 const sessionId = params.get('session');
 const lang = params.get('locale') || undefined;
 // The embedding page's own claim of its origin, used only to report a failure to start before
-// the session names the shop origin: such a report holds an error code and nothing else.
+// the session names the shop origin. Such a report contains an error code and nothing else.
 const claimedParent = originOrNull(params.get('parent'));
 
 // Shown when the wasm module, and with it the message table, failed to load.
 const LOAD_FAILURE = 'カード入力欄を読み込めませんでした。 / The card form could not be loaded.';
 
-// Where the page has WebCrypto (in a secure context, every browser that runs WebAssembly), the
-// build without the pure-Rust sealing fallback is loaded: it is a third smaller.
+// The library build to load: without the pure-Rust sealing fallback where the page has WebCrypto
+// (in a secure context, every browser that runs WebAssembly), because that build is a third smaller.
 const LIBRARY = globalThis.crypto?.subtle ? '../pkg/webcrypto/cardseal.js' : '../pkg/cardseal.js';
 
 let library = null;
@@ -116,8 +116,9 @@ function originOrNull(text) {
 }
 
 /** Refuses to run inside a page of another origin than the session's shop, where the browser
- *  tells (location.ancestorOrigins, Chromium and Safari). frame-ancestors in the CSP is the
- *  general guard; posting only to the shop origin keeps data from any other parent anyway. */
+ *  reports the embedding origin (location.ancestorOrigins, in Chromium and Safari). The CSP's
+ *  frame-ancestors is the general guard, and posting only to the shop origin keeps data from any
+ *  other parent anyway. */
 function checkAncestor(origin) {
   const ancestors = location.ancestorOrigins;
   if (ancestors && ancestors.length > 0 && ancestors[0] !== origin) {

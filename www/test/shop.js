@@ -1,5 +1,5 @@
-// Test shop page for the frame tests: loads the embed script from the platform with its SRI
-// hash, mounts the card frame, and records what this page can observe: every message event it
+// Test shop page for the frame tests. It loads the embed script from the platform with its SRI
+// hash and mounts the card frame. It records what this page can observe: every message event it
 // receives and every event of the card element. Query: platform, session, sri, locale, third
 // (origins of third-party pages to embed next to the card frame, comma-separated).
 'use strict';

@@ -1,6 +1,6 @@
-// A script that does not belong to the card form, framed next to it in the shop page (from its
-// own origin, or from the shop's): on request it posts protocol messages to the card frame and
-// to the shop page, which both must ignore.
+// A script that does not belong to the card form, framed next to it in the shop page from its own
+// origin or from the shop's. On request it posts protocol messages to the card frame and to the
+// shop page, which both must ignore.
 'use strict';
 
 const FORGED_RESULT = { envelope: 'forged', brand: 'visa', last4: '4242', expMonth: 1, expYear: 2030 };
