@@ -128,12 +128,13 @@ async function createSession() {
  * Opens the shop page with the card frame for `session`. Unless `waitForReady` is false, waits
  * for the card element's ready event. `page.finish()` checks for CSP violations and closes.
  */
-async function openShop(session, { locale = 'ja', third = [], integrity = sri, waitForReady = true, beforeLoad } = {}) {
+async function openShop(session, { locale = 'ja', third = [], integrity = sri, style, waitForReady = true, beforeLoad } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const consoleViolations = collectCspViolations(page);
   if (beforeLoad) await beforeLoad(context, page);
   const query = new URLSearchParams({ platform: platform.origin, session, sri: integrity, locale, third: third.join(',') });
+  if (style) query.set('style', JSON.stringify(style));
   await page.goto(`${shop.origin}/test/shop.html?${query}`);
   if (waitForReady) await page.waitForFunction(() => window.events?.some((event) => event.name === 'ready'));
   page.finish = async () => {
@@ -350,6 +351,19 @@ describe('hosted frame with the real service', () => {
       assert.equal(error.code, code, 'submit rejects with the error that stopped the frame');
       await page.finish();
     }
+  });
+
+  test('style options reach the frame under its strict CSP', async () => {
+    const style = { colorText: 'rgb(10, 20, 30)', borderRadius: '0px', colorError: 'red; background: url(x)' };
+    const page = await openShop(await createSession(), { style });
+    const computed = await cardFrame(page)
+      .locator('input[name=cardnumber]')
+      .evaluate((input) => {
+        const css = getComputedStyle(input);
+        return { color: css.color, radius: css.borderTopLeftRadius, error: css.getPropertyValue('--cs-color-error').trim() };
+      });
+    assert.deepEqual(computed, { color: 'rgb(10, 20, 30)', radius: '0px', error: '#b3261e' });
+    await page.finish();
   });
 
   test('the frame is served with a strict CSP naming the shop as ancestor', async () => {

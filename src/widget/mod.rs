@@ -378,7 +378,9 @@ impl Form {
     }
 
     fn update_brand(&self) {
-        let digits = Zeroizing::new(self.view.number.input.value().replace(' ', ""));
+        let value = Zeroizing::new(self.view.number.input.value());
+        let digits: Zeroizing<String> =
+            Zeroizing::new(value.chars().filter(char::is_ascii_digit).collect());
         let brand = cardseal_core::card::detect_brand(&digits);
         let changed = {
             let mut state = self.state.borrow_mut();
@@ -495,7 +497,7 @@ impl Form {
             .view
             .holder
             .as_ref()
-            .is_some_and(|view| view.input.value().trim().is_empty());
+            .is_some_and(|view| Zeroizing::new(view.input.value()).trim().is_empty());
         if self.holder_mode == HolderMode::Required && holder_empty {
             problems.push(self.holder_missing());
         }
@@ -582,7 +584,9 @@ impl Form {
     /// `force`, for a callback just registered).
     fn report_change(&self, force: bool) {
         let brand = self.state.borrow().brand;
-        let empty = self.fields().all(|view| view.input.value().is_empty());
+        let empty = self
+            .fields()
+            .all(|view| Zeroizing::new(view.input.value()).is_empty());
         let complete = self.check().is_ok();
         let now = Reported {
             brand,

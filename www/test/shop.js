@@ -1,7 +1,7 @@
 // Test shop page for the frame tests. It loads the embed script from the platform with its SRI
 // hash and mounts the card frame. It records what this page can observe: every message event it
-// receives and every event of the card element. Query: platform, session, sri, locale, third
-// (origins of third-party pages to embed next to the card frame, comma-separated).
+// receives and every event of the card element. Query: platform, session, sri, locale, style
+// (JSON), third (origins of third-party pages to embed next to the card frame, comma-separated).
 'use strict';
 
 const params = new URLSearchParams(location.search);
@@ -23,7 +23,8 @@ window.addEventListener('message', (event) => {
 });
 
 function mountCard() {
-  window.card = window.CardSeal.mount('#card', { sessionId: params.get('session'), locale: params.get('locale') || undefined });
+  const style = params.has('style') ? JSON.parse(params.get('style')) : undefined;
+  window.card = window.CardSeal.mount('#card', { sessionId: params.get('session'), locale: params.get('locale') || undefined, style });
   for (const name of ['ready', 'change', 'error', 'submit']) {
     window.card.on(name, (detail) => {
       // Error objects do not survive the trip to the test, so their fields are copied.
