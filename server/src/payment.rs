@@ -20,17 +20,21 @@ use std::sync::Arc;
 
 use cardseal_core::card::{Card, YearMonth};
 use cardseal_core::envelope::{self, ClaimsError, FormatError, OpenPolicy, ParsedEnvelope};
+use serde::Serialize;
 
 use crate::acquirer::{Authorization, AuthorizationRequest, DeclineReason};
 use crate::http::AppState;
-use crate::ids::{now_unix, random_id};
+use crate::ids::{now_unix, random_id, rfc3339};
 use crate::keystore::{KeyLookup, LoadedKey};
 use crate::store::{
-    OpenAttempt, Payment, PaymentStatus, SessionLock, SessionState, Shop, StoreError,
+    IdempotentCompletion, OpenAttempt, Payment, PaymentStatus, SessionLock, SessionState, Shop,
+    StoreError,
 };
 
 /// Prefix of payment ids.
 pub const PAYMENT_ID_PREFIX: &str = "pay_";
+/// HTTP status of a created payment, stored with its idempotent response.
+pub const PAYMENT_CREATED_STATUS: u16 = 201;
 /// Window for the repeat-card count in the payment log line.
 const REPEAT_CARD_WINDOW_SECS: i64 = 86_400;
 
@@ -109,6 +113,84 @@ pub struct PaymentRequest<'a> {
     pub session_id: &'a str,
     pub envelope: &'a str,
     pub request_id: &'a str,
+    /// The request's Idempotency-Key; the payment's response is stored under it.
+    pub idempotency_key: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct CardView<'a> {
+    brand: &'a str,
+    last4: &'a str,
+    exp_month: u8,
+    exp_year: u16,
+}
+
+#[derive(Debug, Serialize)]
+struct PaymentView<'a> {
+    id: &'a str,
+    status: &'static str,
+    decline_code: Option<&'a str>,
+    amount: u64,
+    currency: &'a str,
+    order_reference: &'a str,
+    session_id: &'a str,
+    card: CardView<'a>,
+    created_at: String,
+}
+
+/// Serializes a payment as the HTTP API returns it: masked card data only.
+pub fn payment_json(payment: &Payment) -> String {
+    let view = PaymentView {
+        id: &payment.id,
+        status: payment.status.as_str(),
+        decline_code: payment.decline_code.as_deref(),
+        amount: payment.amount,
+        currency: &payment.currency,
+        order_reference: &payment.order_reference,
+        session_id: &payment.session_id,
+        card: CardView {
+            brand: &payment.brand,
+            last4: &payment.last4,
+            exp_month: payment.exp_month,
+            exp_year: payment.exp_year,
+        },
+        created_at: rfc3339(payment.created_at),
+    };
+    // Serializing strings and integers into a String cannot fail.
+    serde_json::to_string(&view).unwrap_or_default()
+}
+
+fn attempt(request: &PaymentRequest<'_>, kid: Option<&str>, outcome: &str) -> OpenAttempt {
+    OpenAttempt {
+        at: now_unix(),
+        request_id: request.request_id.to_owned(),
+        shop_id: request.shop.id.clone(),
+        session_id: request.session_id.to_owned(),
+        kid: kid.map(str::to_owned),
+        outcome: outcome.to_owned(),
+    }
+}
+
+/// Records a rejected attempt in the audit trail, metrics and log.
+async fn reject(
+    state: &AppState,
+    request: &PaymentRequest<'_>,
+    kid: Option<&str>,
+    error: PaymentError,
+) -> PaymentError {
+    let record = attempt(request, kid, error.class());
+    if let Err(store_error) = state.store.record_open_attempt(&record).await {
+        tracing::error!(error = %store_error, shop_id = %request.shop.id, session_id = %request.session_id, "storing the audit record failed");
+    }
+    state.metrics.open_failure(error.class());
+    tracing::info!(
+        shop_id = %request.shop.id,
+        session_id = %request.session_id,
+        kid = kid.unwrap_or(""),
+        outcome = error.class(),
+        "envelope rejected"
+    );
+    error
 }
 
 /// The part of an envelope known before opening it, for the audit record.
@@ -119,40 +201,9 @@ struct AttemptInfo {
 /// Runs the checks, authorizes and stores the payment. Writes one audit record per attempt.
 pub async fn pay(state: &AppState, request: &PaymentRequest<'_>) -> Result<Payment, PaymentError> {
     let mut info = AttemptInfo { kid: None };
-    let result = check_and_open(state, request, &mut info).await;
-
-    let outcome = match &result {
-        Ok(_) => "accepted",
-        Err(e) => e.class(),
-    };
-    let attempt = OpenAttempt {
-        at: now_unix(),
-        request_id: request.request_id.to_owned(),
-        shop_id: request.shop.id.clone(),
-        session_id: request.session_id.to_owned(),
-        kid: info.kid.clone(),
-        outcome: outcome.to_owned(),
-    };
-    if let Err(error) = state.store.record_open_attempt(&attempt).await {
-        tracing::error!(%error, shop_id = %request.shop.id, session_id = %request.session_id, "storing the audit record failed");
-    }
-
-    match result {
-        Ok(checked) => {
-            tracing::info!(shop_id = %request.shop.id, session_id = %request.session_id, kid = %checked.kid, "envelope accepted");
-            authorize_and_record(state, request, checked).await
-        }
-        Err(error) => {
-            state.metrics.open_failure(error.class());
-            tracing::info!(
-                shop_id = %request.shop.id,
-                session_id = %request.session_id,
-                kid = info.kid.as_deref().unwrap_or(""),
-                outcome = error.class(),
-                "envelope rejected"
-            );
-            Err(error)
-        }
+    match check_and_open(state, request, &mut info).await {
+        Ok(checked) => authorize_and_record(state, request, checked).await,
+        Err(error) => Err(reject(state, request, info.kid.as_deref(), error).await),
     }
 }
 
@@ -274,12 +325,18 @@ async fn authorize_and_record(
         session,
     } = checked;
 
-    match state.store.lock_session(&session.id).await? {
-        SessionLock::Acquired => {}
-        SessionLock::Unavailable(SessionState::Used) => return Err(PaymentError::SessionUsed),
-        SessionLock::Unavailable(_) => return Err(PaymentError::SessionBusy),
-        SessionLock::NotFound => return Err(PaymentError::SessionNotFound),
+    // Lock the session (one payment at a time) and record the accepted attempt together.
+    let accepted = attempt(request, Some(&kid), "accepted");
+    let lock_error = match state.store.lock_session_and_record(&accepted).await? {
+        SessionLock::Acquired => None,
+        SessionLock::Unavailable(SessionState::Used) => Some(PaymentError::SessionUsed),
+        SessionLock::Unavailable(_) => Some(PaymentError::SessionBusy),
+        SessionLock::NotFound => Some(PaymentError::SessionNotFound),
+    };
+    if let Some(error) = lock_error {
+        return Err(reject(state, request, Some(&kid), error).await);
     }
+    tracing::info!(shop_id = %request.shop.id, session_id = %session.id, kid = %kid, "envelope accepted");
 
     let payment_id = random_id(PAYMENT_ID_PREFIX);
     let authorization = authorize(state, &payment_id, &session, &card).await;
@@ -312,22 +369,26 @@ async fn authorize_and_record(
     };
     drop(card);
 
-    let repeat_count = state
+    let completion = IdempotentCompletion {
+        shop_id: payment.shop_id.clone(),
+        key: request.idempotency_key.to_owned(),
+        status: PAYMENT_CREATED_STATUS,
+        body: payment_json(&payment),
+    };
+    let recorded = state
         .store
-        .count_payments_by_fingerprint(
-            &payment.shop_id,
-            &fingerprint,
-            now - REPEAT_CARD_WINDOW_SECS,
-        )
-        .await
-        .unwrap_or(0);
-    if let Err(error) = state.store.record_payment(&payment).await {
-        tracing::error!(%error, payment_id = %payment.id, session_id = %session.id, status = payment.status.as_str(), "storing the payment failed");
-        if let Err(unlock_error) = state.store.unlock_session(&session.id).await {
-            tracing::error!(error = %unlock_error, session_id = %session.id, "releasing the session failed");
+        .record_payment(&payment, Some(&completion), now - REPEAT_CARD_WINDOW_SECS)
+        .await;
+    let repeat_count = match recorded {
+        Ok(count) => count,
+        Err(error) => {
+            tracing::error!(%error, payment_id = %payment.id, session_id = %session.id, status = payment.status.as_str(), "storing the payment failed");
+            if let Err(unlock_error) = state.store.unlock_session(&session.id).await {
+                tracing::error!(error = %unlock_error, session_id = %session.id, "releasing the session failed");
+            }
+            return Err(PaymentError::Store(error));
         }
-        return Err(PaymentError::Store(error));
-    }
+    };
 
     tracing::info!(
         payment_id = %payment.id,

@@ -117,6 +117,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
 
     let store =
         SqliteStore::open(&config.database_path(), config.db_readers).map_err(ServeError::Store)?;
+    store
+        .start_checkpointer(&config.database_path())
+        .map_err(ServeError::Store)?;
     let recovery = store.recover().await.map_err(ServeError::Store)?;
     if recovery.sessions_reopened > 0 || recovery.idempotency_keys_released > 0 {
         tracing::warn!(

@@ -481,14 +481,21 @@ async fn session_validation_and_views() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_ready_and_metrics() {
-    let platform = Platform::start(&[]).await;
+    let mut platform = Platform::start(&[]).await;
+    platform.used_cards.push(JCB_APPROVED);
     let health = platform
         .client
         .get(platform.url("/healthz"))
+        .header("x-request-id", JCB_APPROVED.number)
         .send()
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+    let request_id = health.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        request_id.starts_with("req_"),
+        "client request ids are not reused: {request_id}"
+    );
     let ready = platform
         .client
         .get(platform.url("/readyz"))
@@ -517,6 +524,7 @@ async fn health_ready_and_metrics() {
     );
     assert!(text.contains("cardseal_http_request_duration_seconds_bucket"));
     assert!(text.trim_end().ends_with("# EOF"));
+    platform.stop_and_check_secrets();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

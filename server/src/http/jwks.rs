@@ -15,7 +15,10 @@ const JWKS_CONTENT_TYPE: &str = "application/jwk-set+json";
 pub async fn get_jwks(State(state): State<AppState>, request_headers: HeaderMap) -> Response {
     let mut ring = state.keys.current();
     if ring.is_outdated(now_unix()) {
-        crate::server::reload_keys(&state);
+        // A grace period ended since the last reload: rebuild the key set before publishing it.
+        let reload_state = state.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || crate::server::reload_keys(&reload_state)).await;
         ring = state.keys.current();
     }
     let jwks = ring.jwks().to_owned();

@@ -16,38 +16,21 @@ use super::AppState;
 use super::problem::{Problem, ProblemKind};
 use crate::ids::random_id;
 
-/// Header carrying the request id in both directions.
+/// Response header carrying the request id.
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-/// Maximum length of a client-supplied request id that is kept. Longer ones, and ids with other
-/// characters, are replaced.
-const MAX_CLIENT_REQUEST_ID: usize = 64;
 
 /// The id of the current request, available to handlers as an extension.
+///
+/// The service always makes its own id. A client-supplied `X-Request-Id` is not reused, because
+/// it would reach the logs unchecked and a confused client could put anything in it, card digits
+/// included.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
-
-fn request_id_from(request: &Request) -> String {
-    let supplied = request
-        .headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= MAX_CLIENT_REQUEST_ID
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        });
-    match supplied {
-        Some(id) => id.to_owned(),
-        None => random_id("req_"),
-    }
-}
 
 /// Wraps every request; see the module docs.
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let request_id = request_id_from(&request);
+    let request_id = random_id("req_");
     let method = request.method().as_str().to_owned();
     let route = match request.extensions().get::<MatchedPath>() {
         Some(path) => path.as_str().to_owned(),

@@ -7,11 +7,10 @@
 //! not kept, so the retry runs again.
 
 use axum::Extension;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::AppState;
 use super::auth::AuthenticatedShop;
@@ -19,9 +18,9 @@ use super::body::{JsonBody, RequestBody};
 use super::middleware::RequestId;
 use super::problem::{self, Problem, ProblemKind};
 use super::sessions::SESSION_ID_PREFIX;
-use crate::ids::{is_well_formed_id, now_unix, rfc3339};
-use crate::payment::{PAYMENT_ID_PREFIX, PaymentError, PaymentRequest, pay};
-use crate::store::{IdempotencyBegin, Payment};
+use crate::ids::{is_well_formed_id, now_unix};
+use crate::payment::{PAYMENT_ID_PREFIX, PaymentError, PaymentRequest, pay, payment_json};
+use crate::store::IdempotencyBegin;
 
 static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -39,46 +38,6 @@ pub struct CreatePaymentRequest {
 
 impl RequestBody for CreatePaymentRequest {
     const FIELDS: &'static [&'static str] = &["session_id", "envelope"];
-}
-
-#[derive(Debug, Serialize)]
-struct CardView<'a> {
-    brand: &'a str,
-    last4: &'a str,
-    exp_month: u8,
-    exp_year: u16,
-}
-
-#[derive(Debug, Serialize)]
-struct PaymentView<'a> {
-    id: &'a str,
-    status: &'static str,
-    decline_code: Option<&'a str>,
-    amount: u64,
-    currency: &'a str,
-    order_reference: &'a str,
-    session_id: &'a str,
-    card: CardView<'a>,
-    created_at: String,
-}
-
-fn view(payment: &Payment) -> PaymentView<'_> {
-    PaymentView {
-        id: &payment.id,
-        status: payment.status.as_str(),
-        decline_code: payment.decline_code.as_deref(),
-        amount: payment.amount,
-        currency: &payment.currency,
-        order_reference: &payment.order_reference,
-        session_id: &payment.session_id,
-        card: CardView {
-            brand: &payment.brand,
-            last4: &payment.last4,
-            exp_month: payment.exp_month,
-            exp_year: payment.exp_year,
-        },
-        created_at: rfc3339(payment.created_at),
-    }
 }
 
 /// Maps a rejected payment to its problem. Every failure to open is the same problem.
@@ -225,46 +184,12 @@ pub async fn create(
         session_id: &request.session_id,
         envelope: &request.envelope,
         request_id: &request_id,
+        idempotency_key: &key,
     };
-    let (status, body, outcome) = match pay(&state, &payment_request).await {
+    match pay(&state, &payment_request).await {
         Ok(payment) => {
-            let body = serde_json::to_string(&view(&payment))
-                .map_err(|e| internal(e, "serializing a payment"))?;
-            (StatusCode::CREATED, body, Ok(()))
-        }
-        Err(error) => {
-            if matches!(error, PaymentError::Store(_) | PaymentError::Internal) {
-                tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "payment failed");
-            }
-            let problem = problem_for(&error);
-            let body = problem.to_json(Some(&request_id));
-            (
-                problem.kind.status(),
-                body,
-                Err((problem, is_final(&error))),
-            )
-        }
-    };
-
-    let keep = match &outcome {
-        Ok(()) => true,
-        Err((_, is_final)) => *is_final,
-    };
-    let stored = if keep {
-        state
-            .store
-            .complete_idempotent(&shop.id, &key, status.as_u16(), &body)
-            .await
-    } else {
-        state.store.abandon_idempotent(&shop.id, &key).await
-    };
-    if let Err(error) = stored {
-        tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "storing the idempotent response failed");
-    }
-
-    match outcome {
-        Ok(()) => {
-            let mut response = (status, body).into_response();
+            // The same body was stored under the idempotency key with the payment.
+            let mut response = (StatusCode::CREATED, payment_json(&payment)).into_response();
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,
@@ -273,7 +198,25 @@ pub async fn create(
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
-        Err((problem, _)) => Err(problem),
+        Err(error) => {
+            if matches!(error, PaymentError::Store(_) | PaymentError::Internal) {
+                tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "payment failed");
+            }
+            let problem = problem_for(&error);
+            let stored = if is_final(&error) {
+                let body = problem.to_json(Some(&request_id));
+                state
+                    .store
+                    .complete_idempotent(&shop.id, &key, problem.kind.status().as_u16(), &body)
+                    .await
+            } else {
+                state.store.abandon_idempotent(&shop.id, &key).await
+            };
+            if let Err(store_error) = stored {
+                tracing::error!(error = %store_error, shop_id = %shop.id, session_id = %request.session_id, "storing the idempotent response failed");
+            }
+            Err(problem)
+        }
     }
 }
 
@@ -295,9 +238,12 @@ pub async fn get(
         .filter(|p| p.shop_id == shop.id)
         .ok_or_else(not_found)?;
 
-    let mut response = Json(view(&payment)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = payment_json(&payment).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

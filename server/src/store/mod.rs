@@ -199,6 +199,15 @@ pub enum IdempotencyBegin {
     Mismatch,
 }
 
+/// The final response of an idempotent request, stored with the payment it describes.
+#[derive(Debug, Clone)]
+pub struct IdempotentCompletion {
+    pub shop_id: String,
+    pub key: String,
+    pub status: u16,
+    pub body: String,
+}
+
 /// One attempt to open an envelope, for the audit trail. Never contains card data.
 #[derive(Debug, Clone)]
 pub struct OpenAttempt {
@@ -288,19 +297,26 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes idempotency records created before `before`.
     async fn purge_idempotency(&self, before: i64) -> Result<u64, StoreError>;
 
-    /// Stores a payment and sets the session's state in one transaction: used when approved, open
-    /// when declined.
-    async fn record_payment(&self, payment: &Payment) -> Result<(), StoreError>;
-    async fn get_payment(&self, payment_id: &str) -> Result<Option<Payment>, StoreError>;
-    /// Counts payments by a card fingerprint since a time, for duplicate detection.
-    async fn count_payments_by_fingerprint(
+    /// Stores a payment in one transaction with its consequences: the session becomes used when
+    /// approved and open again when declined, and the idempotent response is completed. Returns
+    /// how many earlier payments of the shop since `repeat_since` had the same card fingerprint,
+    /// for duplicate detection.
+    async fn record_payment(
         &self,
-        shop_id: &str,
-        fingerprint: &[u8; 32],
-        since: i64,
+        payment: &Payment,
+        completion: Option<&IdempotentCompletion>,
+        repeat_since: i64,
     ) -> Result<u64, StoreError>;
+    async fn get_payment(&self, payment_id: &str) -> Result<Option<Payment>, StoreError>;
 
     async fn record_open_attempt(&self, attempt: &OpenAttempt) -> Result<(), StoreError>;
+    /// Moves the attempt's session from open to processing and, when that succeeds, records the
+    /// attempt, in one transaction. When the lock fails nothing is recorded, so the caller records
+    /// the attempt with the failure's class.
+    async fn lock_session_and_record(
+        &self,
+        attempt: &OpenAttempt,
+    ) -> Result<SessionLock, StoreError>;
 
     /// Fixes state left by an unclean stop: processing sessions go back to open and started
     /// idempotency keys are released. Called once at start-up, before serving.

@@ -17,13 +17,18 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 
 use super::{
-    ApiKeyRecord, IdempotencyBegin, OpenAttempt, Payment, PaymentStatus, Recovery, Session,
-    SessionLock, SessionState, Shop, Store, StoreError, migrations,
+    ApiKeyRecord, IdempotencyBegin, IdempotentCompletion, OpenAttempt, Payment, PaymentStatus,
+    Recovery, Session, SessionLock, SessionState, Shop, Store, StoreError, migrations,
 };
 
 /// How long a connection waits for a lock held by another process (such as the command line)
 /// before it reports SQLITE_BUSY.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// WAL size in pages at which a committing connection checkpoints by itself. The background
+/// checkpointer normally runs long before that, so requests do not wait for a checkpoint's fsync.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+/// Interval of the background checkpointer.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 /// File mode of a newly created database. It contains API key hashes, so only the owner may read it.
 const DB_FILE_MODE: u32 = 0o600;
 
@@ -54,6 +59,7 @@ impl SqliteStore {
 
         let mut writer = open_connection(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         migrations::apply(&mut writer)?;
 
         let readers = (0..readers.max(1))
@@ -66,6 +72,31 @@ impl SqliteStore {
                 next_reader: AtomicUsize::new(0),
             }),
         })
+    }
+
+    /// Starts a thread that checkpoints the WAL every second on its own connection, so that the
+    /// fsync of a checkpoint happens off the request path. The thread ends once the store is
+    /// dropped.
+    pub fn start_checkpointer(&self, path: &Path) -> Result<(), StoreError> {
+        let conn = open_connection(path)?;
+        let pools = Arc::downgrade(&self.pools);
+        std::thread::Builder::new()
+            .name(String::from("sqlite-checkpoint"))
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(CHECKPOINT_INTERVAL);
+                    if pools.upgrade().is_none() {
+                        return;
+                    }
+                    // PASSIVE copies what it can without waiting for readers or blocking writers.
+                    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    if let Err(error) = result {
+                        tracing::warn!(%error, "WAL checkpoint failed; retrying in a second");
+                    }
+                }
+            })
+            .map_err(StoreError::Io)?;
+        Ok(())
     }
 
     async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
@@ -201,6 +232,64 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
             if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
                 || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     )
+}
+
+fn lock_session_in(conn: &Connection, session_id: &str) -> Result<SessionLock, StoreError> {
+    let changed = conn.execute(
+        "UPDATE checkout_sessions SET state = 'processing' WHERE id = ?1 AND state = 'open'",
+        [session_id],
+    )?;
+    if changed == 1 {
+        return Ok(SessionLock::Acquired);
+    }
+
+    let state: Option<String> = conn
+        .query_row(
+            "SELECT state FROM checkout_sessions WHERE id = ?1",
+            [session_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match state {
+        None => Ok(SessionLock::NotFound),
+        Some(text) => {
+            let state = SessionState::parse(&text).ok_or(StoreError::Corrupt("session state"))?;
+            Ok(SessionLock::Unavailable(state))
+        }
+    }
+}
+
+fn insert_open_attempt(conn: &Connection, attempt: &OpenAttempt) -> Result<(), StoreError> {
+    let mut statement = conn.prepare_cached(
+        "INSERT INTO open_attempts (at, request_id, shop_id, session_id, kid, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    statement.execute(params![
+        attempt.at,
+        attempt.request_id,
+        attempt.shop_id,
+        attempt.session_id,
+        attempt.kid,
+        attempt.outcome
+    ])?;
+    Ok(())
+}
+
+fn complete_idempotent_in(
+    conn: &Connection,
+    completion: &IdempotentCompletion,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE idempotency_keys SET state = 'completed', status = ?3, body = ?4
+         WHERE shop_id = ?1 AND key = ?2",
+        params![
+            completion.shop_id,
+            completion.key,
+            completion.status,
+            completion.body
+        ],
+    )?;
+    Ok(())
 }
 
 #[async_trait]
@@ -407,32 +496,8 @@ impl Store for SqliteStore {
 
     async fn lock_session(&self, session_id: &str) -> Result<SessionLock, StoreError> {
         let session_id = session_id.to_owned();
-        self.write(move |conn| {
-            let changed = conn.execute(
-                "UPDATE checkout_sessions SET state = 'processing' WHERE id = ?1 AND state = 'open'",
-                [&session_id],
-            )?;
-            if changed == 1 {
-                return Ok(SessionLock::Acquired);
-            }
-
-            let state: Option<String> = conn
-                .query_row(
-                    "SELECT state FROM checkout_sessions WHERE id = ?1",
-                    [&session_id],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            match state {
-                None => Ok(SessionLock::NotFound),
-                Some(text) => {
-                    let state =
-                        SessionState::parse(&text).ok_or(StoreError::Corrupt("session state"))?;
-                    Ok(SessionLock::Unavailable(state))
-                }
-            }
-        })
-        .await
+        self.write(move |conn| lock_session_in(conn, &session_id))
+            .await
     }
 
     async fn unlock_session(&self, session_id: &str) -> Result<(), StoreError> {
@@ -549,16 +614,14 @@ impl Store for SqliteStore {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
-        let (shop_id, key, body) = (shop_id.to_owned(), key.to_owned(), body.to_owned());
-        self.write(move |conn| {
-            conn.execute(
-                "UPDATE idempotency_keys SET state = 'completed', status = ?3, body = ?4
-                 WHERE shop_id = ?1 AND key = ?2",
-                params![shop_id, key, status, body],
-            )?;
-            Ok(())
-        })
-        .await
+        let completion = IdempotentCompletion {
+            shop_id: shop_id.to_owned(),
+            key: key.to_owned(),
+            status,
+            body: body.to_owned(),
+        };
+        self.write(move |conn| complete_idempotent_in(conn, &completion))
+            .await
     }
 
     async fn abandon_idempotent(&self, shop_id: &str, key: &str) -> Result<(), StoreError> {
@@ -584,10 +647,26 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn record_payment(&self, payment: &Payment) -> Result<(), StoreError> {
+    async fn record_payment(
+        &self,
+        payment: &Payment,
+        completion: Option<&IdempotentCompletion>,
+        repeat_since: i64,
+    ) -> Result<u64, StoreError> {
         let payment = payment.clone();
+        let completion = completion.cloned();
         self.write(move |conn| {
             let tx = conn.transaction()?;
+            let repeats: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM payments
+                 WHERE shop_id = ?1 AND card_fingerprint = ?2 AND created_at >= ?3",
+                params![
+                    payment.shop_id,
+                    payment.card_fingerprint.as_slice(),
+                    repeat_since
+                ],
+                |row| row.get(0),
+            )?;
             tx.execute(
                 "INSERT INTO payments
                  (id, shop_id, session_id, amount, currency, order_reference, status, decline_code,
@@ -622,8 +701,12 @@ impl Store for SqliteStore {
                 "UPDATE checkout_sessions SET state = ?2 WHERE id = ?1",
                 params![payment.session_id, next_state.as_str()],
             )?;
+
+            if let Some(completion) = &completion {
+                complete_idempotent_in(&tx, completion)?;
+            }
             tx.commit()?;
-            Ok(())
+            Ok(repeats as u64)
         })
         .await
     }
@@ -641,41 +724,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn count_payments_by_fingerprint(
-        &self,
-        shop_id: &str,
-        fingerprint: &[u8; 32],
-        since: i64,
-    ) -> Result<u64, StoreError> {
-        let (shop_id, fingerprint) = (shop_id.to_owned(), *fingerprint);
-        self.read(move |conn| {
-            let count: i64 = conn.query_row(
-                "SELECT COUNT(*) FROM payments
-                 WHERE shop_id = ?1 AND card_fingerprint = ?2 AND created_at >= ?3",
-                params![shop_id, fingerprint.as_slice(), since],
-                |row| row.get(0),
-            )?;
-            Ok(count as u64)
-        })
-        .await
-    }
-
     async fn record_open_attempt(&self, attempt: &OpenAttempt) -> Result<(), StoreError> {
         let attempt = attempt.clone();
+        self.write(move |conn| insert_open_attempt(conn, &attempt))
+            .await
+    }
+
+    async fn lock_session_and_record(
+        &self,
+        attempt: &OpenAttempt,
+    ) -> Result<SessionLock, StoreError> {
+        let attempt = attempt.clone();
         self.write(move |conn| {
-            let mut statement = conn.prepare_cached(
-                "INSERT INTO open_attempts (at, request_id, shop_id, session_id, kid, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            statement.execute(params![
-                attempt.at,
-                attempt.request_id,
-                attempt.shop_id,
-                attempt.session_id,
-                attempt.kid,
-                attempt.outcome
-            ])?;
-            Ok(())
+            let tx = conn.transaction()?;
+            let lock = lock_session_in(&tx, &attempt.session_id)?;
+            if lock == SessionLock::Acquired {
+                insert_open_attempt(&tx, &attempt)?;
+            }
+            tx.commit()?;
+            Ok(lock)
         })
         .await
     }
