@@ -5,7 +5,7 @@
 //!   validated [`Card`](card::Card), the only thing that can be sealed.
 //! - [`envelope`]: the envelope format, a JWE in compact serialization with `alg` RSA-OAEP-256
 //!   and `enc` A256GCM whose protected header binds it to one checkout (`sid`, `origin`, `iat`,
-//!   `jti`). FORMAT.md at the repository root specifies it; `core/vectors/` holds test vectors.
+//!   `jti`). FORMAT.md at the repository root specifies it, and `core/vectors/` contains test vectors.
 //! - [`key`]: RSA public keys (JWK, JWKS, SPKI PEM) and, for opening, private keys (PKCS#8 PEM).
 //!
 //! # Features

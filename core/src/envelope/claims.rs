@@ -5,27 +5,27 @@ use std::net::Ipv6Addr;
 
 use super::base64url;
 
-/// Most characters in a key id or a checkout session id.
+/// Maximum length of a key id or a checkout session id, in characters.
 pub const MAX_ID_LEN: usize = 128;
 
 /// Bytes of randomness in an envelope id written by this crate (128 bits).
 pub const ENVELOPE_ID_LEN: usize = 16;
 
-/// Fewest and most bytes an envelope id may encode when read.
+/// Minimum and maximum length of the bytes an envelope id encodes, when read.
 pub const MIN_ENVELOPE_ID_LEN: usize = ENVELOPE_ID_LEN;
 pub const MAX_ENVELOPE_ID_LEN: usize = 64;
 
-/// Largest issue time accepted: 2^53 - 1, the largest integer every JSON reader holds exactly
+/// Maximum issue time: 2^53 - 1, the largest integer every JSON reader represents exactly
 /// (RFC 7493 section 2.2).
 pub const MAX_ISSUED_AT: u64 = (1 << 53) - 1;
 
 /// A DNS name has at most 253 characters (RFC 1035 section 2.3.4).
 const MAX_HOST_LEN: usize = 253;
 
-/// Longest origin: scheme, separator, host and a five-digit port.
+/// Maximum origin length: scheme, separator, the longest host and a five-digit port.
 pub const MAX_ORIGIN_LEN: usize = "https://".len() + MAX_HOST_LEN + ":65535".len();
 
-/// What the sealer binds an envelope to; the input of `seal` and `prepare`.
+/// The checkout an envelope is bound to: the input of `seal` and `prepare`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     /// The checkout session id issued by the platform (1 to 128 characters of `A-Z a-z 0-9 - _ .`).
@@ -47,28 +47,28 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// The checkout session id (`sid`).
+    /// Returns the checkout session id (`sid`).
     pub fn session_id(&self) -> &str {
         &self.session_id
     }
 
-    /// The origin of the page the envelope was sealed for (`origin`).
+    /// Returns the origin of the page the envelope was sealed for (`origin`).
     pub fn origin(&self) -> &str {
         &self.origin
     }
 
-    /// The issue time in seconds since the Unix epoch (`iat`).
+    /// Returns the issue time in seconds since the Unix epoch (`iat`).
     pub fn issued_at(&self) -> u64 {
         self.issued_at
     }
 
-    /// The envelope id (`jti`): base64url of at least 128 random bits, unique per envelope.
+    /// Returns the envelope id (`jti`): base64url of at least 128 random bits, unique per envelope.
     pub fn envelope_id(&self) -> &str {
         &self.envelope_id
     }
 }
 
-/// How old and how far in the future an envelope's issue time may be.
+/// The window of accepted issue times: a maximum age and an allowed clock skew.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenPolicy {
     /// Most seconds between the issue time and now.
@@ -109,7 +109,7 @@ impl OpenPolicy {
     }
 }
 
-/// Why an envelope's claims are not accepted by an [`OpenPolicy`].
+/// A rejection of an envelope's claims by an [`OpenPolicy`].
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ClaimsError {

@@ -56,7 +56,7 @@ impl HeaderParameter {
     }
 }
 
-/// Why an envelope is rejected before any cryptography: its structure breaks the format.
+/// A rejection of an envelope before any cryptography, because its structure breaks the format.
 ///
 /// Messages name the JWE part or header member in RFC 7516 words and never quote the input.
 #[non_exhaustive]
@@ -179,7 +179,7 @@ impl fmt::Display for FormatError {
 
 impl std::error::Error for FormatError {}
 
-/// Why sealing failed. No variant carries card data or key material.
+/// An error while sealing. No variant carries card data or key material.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SealError {
@@ -245,8 +245,8 @@ impl std::error::Error for SealError {}
 /// The one error for every failure to open a parsed envelope.
 ///
 /// Wrong key, failed RSA-OAEP unwrap, wrong content key length, failed AES-GCM tag check,
-/// invalid payload JSON and invalid card data all give this same value and message, so that a
-/// caller who relays the result cannot become a decryption oracle (RFC 7516 section 11.5).
+/// invalid payload JSON and invalid card data all give this same value and message. A caller
+/// who relays the result therefore cannot become a decryption oracle (RFC 7516 section 11.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OpenError(());
 

@@ -6,7 +6,7 @@ use super::json::{self, JsonError, ObjectWriter, Value};
 use super::{ALG, ENC, MAX_HEADER_LEN, TYP, base64url};
 
 /// Every member a header may have. `zip` and `crit` are rejected by name before this list is
-/// consulted, so that their errors say why.
+/// consulted, so that their errors name the reason.
 const KNOWN_MEMBERS: [&str; 8] = ["alg", "enc", "kid", "typ", "iat", "jti", "sid", "origin"];
 
 /// The decoded header: the key id and the claims.

@@ -5,9 +5,9 @@
 //! Strings are decoded into zeroizing buffers because payload strings carry card data. Numbers
 //! are kept as their source text, so the caller decides which forms it accepts.
 //!
-//! The writer exists so that the seal path needs no serde_json: the browser build carries only
-//! what it uses, and it writes into a buffer of fixed capacity that never reallocates, so a
-//! payload holding card data is never copied into memory that is freed without zeroizing.
+//! The writer exists so that the seal path needs no serde_json, and the browser build carries
+//! only what it uses. It writes into a buffer of fixed capacity that never reallocates, so a
+//! payload containing card data is never copied into memory that is freed without zeroizing.
 
 use zeroize::Zeroizing;
 
@@ -89,7 +89,7 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Why a document is not accepted; callers map every kind to their own error.
+/// A rejection of a JSON document. Callers map every kind to their own error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JsonError {
     /// Not RFC 8259 JSON, or an unpaired surrogate, or a byte order mark.
@@ -377,7 +377,7 @@ pub(crate) struct CapacityExceeded;
 /// Writes one flat JSON object (string and integer members) into a buffer of fixed capacity.
 ///
 /// The output has no whitespace and members in call order. Strings are escaped as RFC 8259
-/// section 7 requires: `"` and `\` with a backslash, control characters as `\u00XX`; all other
+/// section 7 requires: `"` and `\` with a backslash, control characters as `\u00XX`. All other
 /// characters, non-ASCII included, are written as UTF-8.
 pub(crate) struct ObjectWriter {
     out: Zeroizing<Vec<u8>>,

@@ -66,13 +66,13 @@ pub const MIN_ENCRYPTED_KEY_LEN: usize = MIN_MODULUS_BITS / 8;
 pub const MAX_ENCRYPTED_KEY_LEN: usize = MAX_MODULUS_BITS / 8;
 
 /// Most bytes of header JSON; a header written by this crate with every value at its maximum
-/// length takes about 700.
+/// length takes 733.
 pub const MAX_HEADER_LEN: usize = 1024;
 
-/// Most bytes of card payload JSON, and so of ciphertext; the largest card takes about 150.
+/// Most bytes of card payload JSON, and so of ciphertext; the largest card takes 114.
 pub const MAX_PAYLOAD_LEN: usize = 512;
 
-/// Longest envelope: every part at its maximum, and four separators.
+/// Maximum envelope length: every part at its maximum, and four separators.
 pub const MAX_ENVELOPE_LEN: usize = base64url::encoded_len(MAX_HEADER_LEN)
     + base64url::encoded_len(MAX_ENCRYPTED_KEY_LEN)
     + base64url::encoded_len(IV_LEN)

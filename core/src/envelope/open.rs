@@ -1,8 +1,8 @@
 //! Opening: RSA-OAEP-256 unwrap and A256GCM decryption with aws-lc-rs, then the card payload.
 //!
 //! Every step after parsing ends in the same [`OpenError`], and the steps run in the same
-//! order whatever fails: a failed unwrap, or an unwrapped key of the wrong length, continues
-//! with a random CEK so that the AES-GCM tag check fails in its place (RFC 7516 section 11.5).
+//! order whatever fails. A failed unwrap, or an unwrapped key of the wrong length, continues
+//! with a random CEK, so the AES-GCM tag check fails in its place (RFC 7516 section 11.5).
 //! Nothing an attacker sends can make the result or the path depend on which step failed.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -32,29 +32,31 @@ impl ParsedEnvelope {
     /// is not a valid card. The card's expiry date is not checked against today: that is the
     /// caller's decision (`Expiry::check_window`).
     pub fn open(&self, key: &PrivateKey) -> Result<Card, OpenError> {
-        if key.kid() != self.kid() || key.modulus_len() != self.encrypted_key.len() {
-            // Both values are public (the header and the published key), so an early return
-            // here tells an attacker nothing they could not compute.
-            return Err(OpenError::new());
-        }
-
         let cek = self.unwrap_cek(key)?;
         let plaintext = self.decrypt(&cek)?;
         payload::read(&plaintext).ok_or(OpenError::new())
     }
 
-    /// Returns the unwrapped CEK, or a random one if the unwrap fails or yields another length.
+    /// Returns the unwrapped CEK, or a random one if the key does not fit the envelope, the
+    /// unwrap fails, or it yields another length than 32 bytes.
     fn unwrap_cek(&self, key: &PrivateKey) -> Result<Zeroizing<[u8; CEK_LEN]>, OpenError> {
         // Draw the fallback first, on every path. If the generator fails, stop: a predictable
         // fallback CEK would let a forged envelope open as if its unwrap had succeeded.
         let mut fallback = Zeroizing::new([0u8; CEK_LEN]);
         aws_lc_rs::rand::fill(fallback.as_mut_slice()).map_err(|_| OpenError::new())?;
 
+        // A key with another kid or modulus length cannot have sealed this envelope. Both values
+        // are public, so skipping the RSA operation for them reveals nothing new.
+        let key_fits = key.kid() == self.kid() && key.modulus_len() == self.encrypted_key.len();
         let mut output = Zeroizing::new([0u8; MAX_ENCRYPTED_KEY_LEN]);
-        let unwrapped_len = key.decrypt_oaep(&self.encrypted_key, output.as_mut_slice());
+        let unwrapped_len = if key_fits {
+            key.decrypt_oaep(&self.encrypted_key, output.as_mut_slice())
+        } else {
+            None
+        };
 
         // Select without a branch on the outcome: mask is all ones when the unwrap gave exactly
-        // 32 bytes. On failure `output` holds zeros or garbage, and the mask discards it.
+        // 32 bytes. On failure `output` contains zeros or garbage, and the mask discards it.
         let valid = u8::from(unwrapped_len == Some(CEK_LEN));
         let mask = std::hint::black_box(0u8.wrapping_sub(valid));
         let mut cek = Zeroizing::new([0u8; CEK_LEN]);

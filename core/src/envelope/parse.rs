@@ -25,37 +25,37 @@ pub struct ParsedEnvelope {
 }
 
 impl ParsedEnvelope {
-    /// The key id (`kid`) naming the public key the envelope was sealed to.
+    /// Returns the key id (`kid`) naming the public key the envelope was sealed to.
     pub fn kid(&self) -> &str {
         &self.header.kid
     }
 
-    /// The claims from the protected header.
+    /// Returns the claims from the protected header.
     pub fn claims(&self) -> &Claims {
         &self.header.claims
     }
 
-    /// The protected header exactly as received (base64url), which is the AES-GCM AAD.
+    /// Returns the protected header exactly as received (base64url), which is the AES-GCM AAD.
     pub fn protected(&self) -> &str {
         &self.protected
     }
 
-    /// The decoded JWE Encrypted Key, exactly as long as the sealing key's modulus.
+    /// Returns the decoded JWE Encrypted Key, exactly as long as the sealing key's modulus.
     pub fn encrypted_key(&self) -> &[u8] {
         &self.encrypted_key
     }
 
-    /// The decoded JWE Initialization Vector.
+    /// Returns the decoded JWE Initialization Vector.
     pub fn iv(&self) -> &[u8; IV_LEN] {
         &self.iv
     }
 
-    /// The decoded JWE Ciphertext.
+    /// Returns the decoded JWE Ciphertext.
     pub fn ciphertext(&self) -> &[u8] {
         &self.ciphertext
     }
 
-    /// The decoded JWE Authentication Tag.
+    /// Returns the decoded JWE Authentication Tag.
     pub fn tag(&self) -> &[u8; TAG_LEN] {
         &self.tag
     }
@@ -74,10 +74,11 @@ impl fmt::Debug for ParsedEnvelope {
 
 /// Decodes an envelope and checks every structural and header rule of the format.
 ///
-/// Checks, in this order: total length; exactly five parts; the protected header (canonical
-/// base64url, at most 1024 bytes, I-JSON object, the header rules); then the encrypted key
-/// (256 to 512 bytes), IV (12 bytes), ciphertext (1 to 512 bytes) and tag (16 bytes), each
-/// canonical base64url. No cryptography runs here, so the cost is small and independent of keys.
+/// Checks the total length, then that there are exactly five parts, then the protected header
+/// (canonical base64url, at most 1024 bytes, an I-JSON object, the header rules). Then it checks
+/// the encrypted key (256 to 512 bytes), IV (12 bytes), ciphertext (1 to 512 bytes) and tag
+/// (16 bytes), each canonical base64url. No cryptography runs here, so the cost is small and
+/// independent of keys.
 pub fn parse(envelope: &str) -> Result<ParsedEnvelope, FormatError> {
     if envelope.len() > MAX_ENVELOPE_LEN {
         return Err(FormatError::TooLong);

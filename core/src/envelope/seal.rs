@@ -16,7 +16,7 @@ use crate::key::PublicKey;
 pub struct Envelope(String);
 
 impl Envelope {
-    /// The compact serialization.
+    /// Returns the compact serialization.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -50,32 +50,32 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The protected header in base64url, which is also the AES-GCM AAD.
+    /// Returns the protected header in base64url, which is also the AES-GCM AAD.
     pub fn protected(&self) -> &str {
         &self.protected
     }
 
-    /// The fresh random content encryption key. Secret.
+    /// Returns the fresh random content encryption key. Secret.
     pub fn cek(&self) -> &[u8; CEK_LEN] {
         &self.cek
     }
 
-    /// The fresh random AES-GCM initialization vector.
+    /// Returns the fresh random AES-GCM initialization vector.
     pub fn iv(&self) -> &[u8; IV_LEN] {
         &self.iv
     }
 
-    /// The card payload JSON. Secret: it contains the card number and security code.
+    /// Returns the card payload JSON. Secret: it contains the card number and security code.
     pub fn plaintext(&self) -> &[u8] {
         &self.plaintext
     }
 
-    /// The key id written in the header.
+    /// Returns the key id written in the header.
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
-    /// The claims written in the header.
+    /// Returns the claims written in the header.
     pub fn claims(&self) -> &Claims {
         &self.claims
     }

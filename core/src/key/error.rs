@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-/// Why a key could not be read, built or generated. Messages name the JWK member or key
-/// format and never quote key material.
+/// An error reading, building or generating a key. Messages name the JWK member or key format
+/// and never quote key material.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyError {

@@ -93,7 +93,7 @@ impl PublicKey {
     }
 }
 
-/// Exports keys as a JWKS (`{"keys":[...]}`) in the given order; list the key to seal with
+/// Exports keys as a JWKS (`{"keys":[...]}`) in the given order. List the key to seal with
 /// first, because [`PublicKey::from_jwks`] without a `kid` takes the first suitable key.
 pub fn jwks(keys: &[PublicKey]) -> String {
     let members: Vec<String> = keys.iter().map(PublicKey::to_jwk).collect();
@@ -104,8 +104,8 @@ fn json_error(_: JsonError) -> KeyError {
     KeyError::InvalidJson
 }
 
-/// A key that `from_jwks` without a kid may select: RSA, and neither `use` nor `alg` naming
-/// something else.
+/// Checks whether `from_jwks` without a kid may select `key`: RSA, and neither `use` nor `alg`
+/// naming something else.
 fn is_encryption_candidate(key: &Object<'_>) -> bool {
     let kty_rsa = key.get("kty").and_then(Value::as_str) == Some("RSA");
     let use_ok = key

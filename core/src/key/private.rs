@@ -72,22 +72,22 @@ impl PrivateKey {
         Ok(Zeroizing::new(pem))
     }
 
-    /// The key id (`kid`).
+    /// Returns the key id (`kid`).
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
-    /// The matching public key, with the same kid.
+    /// Returns the matching public key, with the same kid.
     pub fn public_key(&self) -> &PublicKey {
         &self.public
     }
 
-    /// The modulus length in bits.
+    /// Returns the modulus length in bits.
     pub fn modulus_bits(&self) -> usize {
         self.public.modulus_bits()
     }
 
-    /// The modulus length in octets, which an encrypted key must have.
+    /// Returns the modulus length in octets, which an encrypted key must have.
     pub(crate) fn modulus_len(&self) -> usize {
         self.public.modulus_len()
     }

@@ -60,27 +60,27 @@ impl PublicKey {
         })
     }
 
-    /// The key id (`kid`).
+    /// Returns the key id (`kid`).
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
-    /// The modulus length in bits.
+    /// Returns the modulus length in bits.
     pub fn modulus_bits(&self) -> usize {
         self.bits
     }
 
-    /// The modulus length in octets, which is also the length of an encrypted key.
+    /// Returns the modulus length in octets, which is also the length of an encrypted key.
     pub fn modulus_len(&self) -> usize {
         self.bits.div_ceil(8)
     }
 
-    /// The modulus `n`, big-endian without leading zeros.
+    /// Returns the modulus `n`, big-endian without leading zeros.
     pub fn n(&self) -> &[u8] {
         &self.n
     }
 
-    /// The public exponent `e`, big-endian without leading zeros.
+    /// Returns the public exponent `e`, big-endian without leading zeros.
     pub fn e(&self) -> &[u8] {
         &self.e
     }
@@ -138,7 +138,8 @@ fn rustcrypto_key(n: &[u8], e: &[u8]) -> Result<rsa::PublicKey, KeyError> {
 mod tests {
     use super::*;
 
-    /// An odd 2048-bit value; sealing never runs here, so it need not be a real modulus.
+    /// Builds an odd value of `bits` bits. Sealing never runs here, so it need not be a real
+    /// modulus.
     fn modulus(bits: usize) -> Vec<u8> {
         let mut n = vec![0xA5u8; bits.div_ceil(8)];
         let extra = n.len() * 8 - bits;
