@@ -16,7 +16,7 @@ pub const ERROR_NAME: &str = "CardSealError";
 
 /// Why a call into the browser library failed.
 ///
-/// No variant holds card data or key material, so Display and Debug are safe to log.
+/// No variant contains card data or key material, so Display and Debug are safe to log.
 #[non_exhaustive]
 #[derive(Debug)]
 pub enum Error {

@@ -2,9 +2,9 @@
 //!
 //! Pages seal card details into an envelope that only the platform can open: a JWE (RFC 7516)
 //! with RSA-OAEP-256 and A256GCM, bound to one checkout session. This crate has no cryptography
-//! of its own: `cardseal-core` validates the card and builds the envelope, and the RSA-OAEP and
-//! AES-GCM steps run in the browser's WebCrypto where `crypto.subtle` exists, or in
-//! `cardseal-core`'s pure-Rust implementation where it does not (feature `rust-fallback`).
+//! of its own. `cardseal-core` validates the card and builds the envelope. The RSA-OAEP and
+//! AES-GCM steps run in the browser's WebCrypto where `crypto.subtle` exists, or else in
+//! `cardseal-core`'s pure-Rust implementation (feature `rust-fallback`).
 //!
 //! JavaScript API (see the generated `cardseal.d.ts`):
 //! - `seal(card, {jwks | key, kid?, sessionId, origin?, engine?, lang?})` resolves to
