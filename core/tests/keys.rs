@@ -12,7 +12,7 @@ fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
 
-/// A JWK of the primary test key with `extra` members appended (raw JSON text).
+/// Writes a JWK of `key` with `extra` members appended (raw JSON text).
 fn jwk_with(key: &PublicKey, extra: &str) -> String {
     format!(
         "{{\"kty\":\"RSA\",\"kid\":\"{}\",\"n\":\"{}\",\"e\":\"{}\"{extra}}}",

@@ -22,7 +22,7 @@ fn open_class_vectors() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every way to get an `OpenError` out of the crate, collected as (case, error).
+/// Collects every way to get an `OpenError` out of the crate, as (case, error).
 fn all_open_errors() -> Vec<(String, OpenError)> {
     let keys = common::test_keys();
     let mut errors = Vec::new();

@@ -1,4 +1,4 @@
-//! Debug output of everything that holds card data or key material shows none of it.
+//! Debug output of everything that contains card data or key material shows none of it.
 
 #![cfg(all(feature = "open", feature = "rustcrypto", feature = "jwk"))]
 

@@ -1,5 +1,5 @@
-//! Property tests: seal then open returns the same card and claims; changing any single
-//! character of an envelope makes it fail; `parse` rejects arbitrary text without panicking.
+//! Property tests. Seal then open returns the same card and claims, changing any single
+//! character of an envelope makes it fail, and `parse` rejects arbitrary text without panicking.
 
 #![cfg(all(feature = "open", feature = "rustcrypto", feature = "jwk"))]
 

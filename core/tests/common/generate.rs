@@ -2,9 +2,9 @@
 //!
 //! Shared by the `make_vectors` example, which writes the files, and by the `vectors` test,
 //! which checks that the committed files are exactly what this code produces. Valid envelopes
-//! come from the crate's own `seal_with_rng`; defective ones are built here part by part with
-//! the `rsa` and `aes-gcm` crates, so that a defect can sit anywhere, including where the
-//! crate's sealer cannot put one.
+//! come from the crate's own `seal_with_rng`. Defective ones are built here part by part with
+//! the `rsa` and `aes-gcm` crates, so that a defect can sit anywhere, even where the crate's
+//! sealer cannot put one.
 
 #![allow(dead_code)]
 
@@ -73,7 +73,7 @@ impl TestKeys {
         }
     }
 
-    /// The key with id `kid`, as a key store would look it up.
+    /// Returns the key with id `kid`, as a key store would look it up.
     pub fn get(&self, kid: &str) -> Option<&PrivateKey> {
         [&self.primary, &self.other, &self.large]
             .into_iter()
@@ -1106,7 +1106,7 @@ fn manifest(valid: Vec<Value>, invalid: Vec<Value>) -> VectorFile {
     }
 }
 
-/// The public JWKS of the test keys, written beside the private keys.
+/// Returns the public JWKS of the test keys, written beside the private keys.
 pub fn public_jwks(keys: &TestKeys) -> VectorFile {
     let public = [
         keys.primary.public_key().clone(),
@@ -1121,7 +1121,7 @@ pub fn public_jwks(keys: &TestKeys) -> VectorFile {
     }
 }
 
-/// The primary test key's public half as SPKI PEM.
+/// Returns the primary test key's public half as SPKI PEM.
 pub fn public_spki(keys: &TestKeys) -> VectorFile {
     let pem = keys
         .primary

@@ -26,7 +26,7 @@ pub fn manifest() -> Value {
     serde_json::from_str(&read_vector("vectors.json")).expect("vectors.json is JSON")
 }
 
-/// The committed test keys (TEST KEYS, never use).
+/// Loads the committed test keys (TEST KEYS, never use).
 pub fn test_keys() -> TestKeys {
     let pems = generate::KEYS.map(|(_, _, file)| read_vector(&format!("keys/{file}")));
     TestKeys::from_pems([&pems[0], &pems[1], &pems[2]])
@@ -40,7 +40,7 @@ pub fn binding() -> Binding {
     }
 }
 
-/// A JCB public test card with a holder name.
+/// Parses a JCB public test card with a holder name.
 pub fn jcb_card() -> Card {
     let input = CardInput {
         number: "3530 1113 3330 0000",
@@ -51,8 +51,8 @@ pub fn jcb_card() -> Card {
     Card::parse(&input, today()).expect("test card is valid")
 }
 
-/// The path of an interpreter or tool that the interop tests need, or a failure that says how
-/// to install it.
+/// Returns the path of a tool the interop tests need, or fails with the command that installs
+/// it.
 pub fn require_tool(path: &Path, what: &str) -> PathBuf {
     assert!(
         path.exists(),
