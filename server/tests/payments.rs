@@ -225,6 +225,23 @@ async fn idempotent_retry_returns_first_answer() {
     let second: Value = response.json().await.unwrap();
     assert_eq!(second, first);
 
+    // A rejected request is also answered again from the store, not checked again.
+    let (status, rejected) = platform.pay(&shop, &session, &envelope, "order-43").await;
+    assert_eq!((status, code(&rejected)), (409, "session_used"));
+    let retry = platform
+        .client
+        .post(platform.url("/v1/payments"))
+        .bearer_auth(&shop.api_key)
+        .header("Idempotency-Key", "order-43")
+        .json(&serde_json::json!({"session_id": session, "envelope": envelope}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 409);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.headers()["content-type"], "application/problem+json");
+    assert_eq!(retry.json::<Value>().await.unwrap(), rejected);
+
     let other_session = platform.create_session(&shop, 10).await;
     let (status, body) = platform
         .pay(&shop, &other_session, &envelope, "order-42")
@@ -307,7 +324,8 @@ async fn rotation_keeps_previous_key_opening() {
             .unwrap();
     assert_eq!(rotated["retiring"]["kid"], old_kid.as_str());
     let new_kid = rotated["active"]["kid"].as_str().unwrap().to_owned();
-    platform.reload_keys();
+    // No SIGHUP here: the service notices the change by checking the key directory.
+
     let kids = wait_for_kids(&platform, |kids| kids.len() == 2).await;
     assert_eq!(
         kids,
@@ -366,9 +384,10 @@ async fn grace_period_end_retires_key() {
     let session = platform.create_session(&shop, 900).await;
     let envelope = platform.seal_for(JCB_APPROVED, &session).await;
 
+    let old_kid = platform.jwks_kids().await[0].clone();
     platform.cli_ok(&["keys", "rotate", "--bits", "2048", "--grace", "0"]);
     platform.reload_keys();
-    wait_for_kids(&platform, |kids| kids.len() == 1).await;
+    wait_for_kids(&platform, |kids| kids.len() == 1 && kids[0] != old_kid).await;
     let (status, body) = platform
         .pay(&shop, &session, &envelope, "after-grace")
         .await;
