@@ -101,8 +101,8 @@ impl ServeConfig {
 }
 
 /// Checks that a `frame-ancestors` entry is a single CSP source expression (CSP Level 3 section
-/// 2.3.1): a quoted keyword or a scheme, host and port made of URL characters, with no space, `;`
-/// or `,` that would end the directive or start another.
+/// 2.3.1): `'self'`, `'none'`, or a scheme, host and port made of URL characters. A space, `;` or
+/// `,` would end the directive or start another, so none is allowed.
 fn is_csp_source(source: &str) -> bool {
     match source {
         "'self'" | "'none'" => true,

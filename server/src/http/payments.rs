@@ -1,10 +1,13 @@
 //! Payments: `POST /v1/payments` with idempotency, and `GET /v1/payments/{id}`.
 //!
-//! Idempotency follows the IETF Idempotency-Key header draft: the key is required; a retry with
-//! the same key and body gets the first response again (with `Idempotent-Replayed: true`) and never
-//! a second authorization; the same key with another body is 422; a retry while the first request
-//! still runs is 409. Responses that may change on retry (5xx, a payment already in progress) are
-//! not kept, so the retry runs again.
+//! Idempotency follows the IETF Idempotency-Key header draft:
+//! - the key is required;
+//! - a retry with the same key and body gets the first response again (with
+//!   `Idempotent-Replayed: true`) and never a second authorization;
+//! - the same key with another body is 422, and a retry while the first request still runs is 409.
+//!
+//! Responses that may change on retry (5xx, a payment already in progress) are not kept, so the
+//! retry runs again.
 
 use axum::Extension;
 use axum::extract::{Path, State};

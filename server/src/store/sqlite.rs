@@ -3,8 +3,8 @@
 //! rusqlite with the `bundled` feature is used rather than sqlx, because SQLite runs in-process and
 //! synchronously anyway (sqlx also drives it from a worker thread). Bundling builds one known
 //! SQLite version on every machine, and no database is needed at compile time. Calls run on
-//! tokio's blocking pool. One connection writes, so writers never wait on SQLITE_BUSY inside the
-//! process; a few more connections read in parallel under WAL.
+//! tokio's blocking pool. One connection writes, so the service's own writes never contend for
+//! SQLite's write lock; a few more connections read in parallel under WAL.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt as _;
