@@ -48,9 +48,10 @@ fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
 
-/// Envelope parser. The first byte picks the mode: even, the rest is the whole envelope text;
-/// odd, the rest is the header JSON, placed in front of a valid envelope's other four parts so
-/// that the header rules and the open path behind them are reached.
+/// Fuzzes the envelope parser. The first byte picks the mode. When it is even, the rest is the
+/// whole envelope text. When it is odd, the rest is the header JSON, placed in front of a valid
+/// envelope's other four parts, so that the header rules and the open path behind them are
+/// reached.
 pub fn envelope_parse(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -96,7 +97,8 @@ fn check_parsed(text: &str, parsed: &ParsedEnvelope) {
     assert!((1..=512).contains(&parsed.ciphertext().len()));
 
     let kid = parsed.kid();
-    assert!(!kid.is_empty() && kid.len() <= 128);
+    assert!(!kid.is_empty());
+    assert!(kid.len() <= 128);
     assert!(
         kid.bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || b"-_.".contains(&byte))
