@@ -11,10 +11,13 @@ pub fn init_service(format: LogFormat, filter: &str) {
         eprintln!("warning: invalid log filter ({error}); using `info`");
         EnvFilter::new("info")
     });
+    // A closed standard error (a log pipe that went away) must not stop the service: by default
+    // tracing-subscriber reports a failed write with eprintln!, which then panics.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_span_events(FmtSpan::NONE);
+        .with_span_events(FmtSpan::NONE)
+        .log_internal_errors(false);
     match format {
         LogFormat::Json => builder
             .json()

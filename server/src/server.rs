@@ -44,6 +44,7 @@ pub enum ServeError {
     NoKeys,
     FingerprintKey(std::io::Error),
     Bind(std::io::Error),
+    Signals(std::io::Error),
 }
 
 impl std::fmt::Display for ServeError {
@@ -59,6 +60,7 @@ impl std::fmt::Display for ServeError {
                 write!(f, "cannot load the card fingerprint key: {e}")
             }
             ServeError::Bind(e) => write!(f, "cannot listen: {e}"),
+            ServeError::Signals(e) => write!(f, "cannot install signal handlers: {e}"),
         }
     }
 }
@@ -129,6 +131,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         );
     }
 
+    if let Some(assets) = config.assets.as_ref().filter(|dir| !dir.is_dir()) {
+        tracing::warn!(assets = %assets.display(), "the assets directory does not exist; static files will be 404");
+    }
+
     let key_store = KeyStore::open(&config.data_dir).map_err(ServeError::Keys)?;
     ensure_key(&key_store, &config)?;
     let ring = key_store.load_ring().map_err(ServeError::Keys)?;
@@ -156,7 +162,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         .map_err(ServeError::Bind)?;
     let local = listener.local_addr().map_err(ServeError::Bind)?;
 
-    tokio::spawn(watch_keys(state.clone()));
+    let shutdown = shutdown_signal().map_err(ServeError::Signals)?;
+    let hangup = signal(SignalKind::hangup()).map_err(ServeError::Signals)?;
+    tokio::spawn(watch_keys(state.clone(), hangup));
     tokio::spawn(purge_periodically(state.clone()));
 
     state.ready.store(true, Ordering::Release);
@@ -170,11 +178,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         "listening"
     );
 
-    accept_loop(listener, state).await;
+    accept_loop(listener, state, shutdown).await;
     Ok(())
 }
 
-async fn accept_loop(listener: TcpListener, state: AppState) {
+async fn accept_loop(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     let config = Arc::clone(&state.config);
     let service = TowerToHyperService::new(router(state.clone()));
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -187,7 +199,7 @@ async fn accept_loop(listener: TcpListener, state: AppState) {
     }
 
     let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -224,24 +236,21 @@ async fn accept_loop(listener: TcpListener, state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
-    let mut terminate = match signal(SignalKind::terminate()) {
-        Ok(stream) => stream,
-        Err(error) => {
-            tracing::error!(%error, "installing the SIGTERM handler failed");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// Installs the SIGINT and SIGTERM handlers at once (so a signal sent right after the `listening`
+/// log line is not lost) and returns a future that completes on the first of them.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("received SIGINT"),
+            _ = terminate.recv() => tracing::info!("received SIGTERM"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
-        _ = terminate.recv() => tracing::info!("received SIGTERM"),
-    }
+    })
 }
 
 /// Reloads keys when the key directory changes, when a grace period ends, or on SIGHUP.
-async fn watch_keys(state: AppState) {
-    let mut hangup = signal(SignalKind::hangup()).ok();
+async fn watch_keys(state: AppState, mut hangup: tokio::signal::unix::Signal) {
     let mut last_snapshot = state.key_store.snapshot().ok();
     let mut interval = tokio::time::interval(state.config.key_reload_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -249,7 +258,7 @@ async fn watch_keys(state: AppState) {
     loop {
         let forced = tokio::select! {
             _ = interval.tick() => false,
-            Some(()) = async { match hangup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+            Some(()) = hangup.recv() => true,
         };
 
         let snapshot = state.key_store.snapshot();

@@ -733,3 +733,67 @@ async fn command_line_output_is_stable() {
     );
     assert_eq!(db_mode & 0o077, 0, "database readable only by its owner");
 }
+
+#[test]
+fn serve_runs_on_embedded_defaults() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command, Stdio};
+
+    // No flags at all: settings come from the environment and the defaults. Only the port is
+    // changed (0 picks a free one) so the test never touches 127.0.0.1:8080.
+    let work_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(work_dir.path())
+        .env_remove("CARDSEAL_DATA_DIR")
+        .env("CARDSEAL_LISTEN", "127.0.0.1:0")
+        .env("CARDSEAL_LOG_FORMAT", "json")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let mut generated_bits = None;
+    let mut listening = false;
+    for line in BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .take(50)
+    {
+        let line = line.unwrap();
+        let value: Value = serde_json::from_str(&line).expect("JSON log line");
+        if value["level"] == "WARN" && value["fields"]["bits"].is_number() {
+            generated_bits = value["fields"]["bits"].as_u64();
+        }
+        if value["fields"]["message"] == "listening" {
+            listening = true;
+            break;
+        }
+    }
+    // SAFETY: kill(2) on the child this test spawned.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+
+    assert!(listening, "the service started");
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+    assert_eq!(
+        generated_bits,
+        Some(3072),
+        "a 3072-bit development key was generated"
+    );
+    let data = work_dir.path().join("data");
+    assert!(data.join("cardseal.db").is_file());
+    assert!(data.join("card-fingerprint.key").is_file());
+    let pem_count = fs::read_dir(data.join("keys"))
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|e| e == "pem")
+        })
+        .count();
+    assert_eq!(pem_count, 1);
+}
