@@ -548,3 +548,102 @@ fn write_new_file(path: &Path, contents: &[u8]) -> Result<(), KeyStoreError> {
     file.write_all(contents).map_err(io_error(path))?;
     file.sync_all().map_err(io_error(path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(state: KeyState, retire_at: Option<i64>) -> KeyMetadata {
+        KeyMetadata {
+            kid: String::from("20260101-00000000"),
+            state,
+            bits: 2048,
+            created_at: 0,
+            retire_at,
+            retired_at: None,
+        }
+    }
+
+    #[test]
+    fn retiring_key_retires_when_grace_ends() {
+        let key = metadata(KeyState::Retiring, Some(100));
+        assert_eq!(key.effective_state(99), KeyState::Retiring);
+        assert_eq!(key.effective_state(100), KeyState::Retired);
+        assert_eq!(
+            metadata(KeyState::Active, None).effective_state(1_000),
+            KeyState::Active
+        );
+    }
+
+    #[test]
+    fn metadata_round_trips_as_rfc3339() {
+        let key = metadata(KeyState::Retiring, Some(1_767_225_600));
+        let json = serde_json::to_string(&key).unwrap();
+        assert!(
+            json.contains(r#""retire_at":"2026-01-01T00:00:00Z""#),
+            "{json}"
+        );
+        assert!(
+            !json.contains("retired_at"),
+            "absent times are omitted: {json}"
+        );
+        let back: KeyMetadata = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, key);
+    }
+
+    #[test]
+    fn rotate_and_retire_lifecycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::open(dir.path()).unwrap();
+        let first = store.generate(2048).unwrap();
+        assert!(matches!(
+            store.generate(2048),
+            Err(KeyStoreError::ActiveKeyExists(_))
+        ));
+
+        let (second, retiring) = store.rotate(2048, 3_600).unwrap();
+        assert_eq!(retiring.unwrap().kid, first.kid);
+        let ring = store.load_ring().unwrap();
+        assert_eq!(ring.active_kid(), Some(second.kid.as_str()));
+        let jwks: serde_json::Value = serde_json::from_str(ring.jwks()).unwrap();
+        assert_eq!(
+            jwks["keys"][0]["kid"],
+            second.kid.as_str(),
+            "active key first"
+        );
+        assert_eq!(jwks["keys"][1]["kid"], first.kid.as_str());
+        assert!(matches!(
+            ring.lookup(&first.kid, now_unix()),
+            KeyLookup::Opens(_)
+        ));
+
+        assert!(matches!(
+            store.retire(&second.kid, false),
+            Err(KeyStoreError::RetireActive(_))
+        ));
+        store.retire(&first.kid, false).unwrap();
+        assert!(!store.dir().join(format!("{}.pem", first.kid)).exists());
+        let ring = store.load_ring().unwrap();
+        assert!(matches!(
+            ring.lookup(&first.kid, now_unix()),
+            KeyLookup::Retired
+        ));
+        assert!(matches!(
+            ring.lookup("other", now_unix()),
+            KeyLookup::Unknown
+        ));
+    }
+
+    #[test]
+    fn readable_private_key_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::open(dir.path()).unwrap();
+        let key = store.generate(2048).unwrap();
+        let pem = store.dir().join(format!("{}.pem", key.kid));
+        fs::set_permissions(&pem, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            store.load_ring(),
+            Err(KeyStoreError::InsecurePermissions { .. })
+        ));
+    }
+}

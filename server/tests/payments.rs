@@ -69,7 +69,9 @@ async fn happy_path_approves_and_masks_card() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_brand_and_outcome() {
-    let mut platform = Platform::start(&["--simulated-slow-ms", "50"]).await;
+    // Text logs here, JSON elsewhere: both formats are searched for card data at the end.
+    let mut platform =
+        Platform::start(&["--simulated-slow-ms", "50", "--log-format", "text"]).await;
     let shop = platform.add_shop("Test shop", SHOP_ORIGIN);
     let cases = [
         (VISA_APPROVED, "approved", None, "0004"),

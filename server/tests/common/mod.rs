@@ -146,6 +146,21 @@ pub fn seal_card(
     seal(card, &binding, key).expect("seal").into_string()
 }
 
+/// Finds the address in the service's `listening` log line, in JSON or text format.
+fn listen_address(line: &str) -> Option<String> {
+    if let Ok(value) = serde_json::from_str::<Value>(line) {
+        if value["fields"]["message"] != "listening" {
+            return None;
+        }
+        return value["fields"]["listen"].as_str().map(str::to_owned);
+    }
+    if !line.contains(" listening ") {
+        return None;
+    }
+    let rest = line.split(" listen=").nth(1)?;
+    Some(rest.split_whitespace().next()?.to_owned())
+}
+
 /// Credentials printed by `shops add --json`.
 #[derive(Debug, Clone)]
 pub struct ShopCredentials {
@@ -196,16 +211,14 @@ impl Platform {
             .arg("--data-dir")
             .arg(self.data().join("d"))
             .arg("serve")
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--log-format",
-                "json",
-                "--dev-key-bits",
-                "2048",
-            ])
+            .args(["--listen", "127.0.0.1:0", "--dev-key-bits", "2048"])
             .args(["--key-reload-interval", "1"])
             .args(&self.args)
+            .args(if self.args.iter().any(|a| a == "--log-format") {
+                &[][..]
+            } else {
+                &["--log-format", "json"][..]
+            })
             .env_remove("CARDSEAL_ASSETS")
             .current_dir(self.data())
             .stdin(Stdio::null())
@@ -226,14 +239,13 @@ impl Platform {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let _ = writeln!(log, "{line}");
-                let Ok(value) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                if value["fields"]["message"] != "listening" {
+                if sender.is_none() {
                     continue;
                 }
-                if let (Some(s), Some(addr)) = (sender.take(), value["fields"]["listen"].as_str()) {
-                    let _ = s.send(addr.to_owned());
+                if let Some(addr) = listen_address(&line) {
+                    if let Some(sender) = sender.take() {
+                        let _ = sender.send(addr);
+                    }
                 }
             }
         });
