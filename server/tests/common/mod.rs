@@ -242,10 +242,10 @@ impl Platform {
                 if sender.is_none() {
                     continue;
                 }
-                if let Some(addr) = listen_address(&line) {
-                    if let Some(sender) = sender.take() {
-                        let _ = sender.send(addr);
-                    }
+                if let Some(addr) = listen_address(&line)
+                    && let Some(sender) = sender.take()
+                {
+                    let _ = sender.send(addr);
                 }
             }
         });
