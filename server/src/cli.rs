@@ -157,7 +157,7 @@ pub enum KeysCommand {
     /// Generate the first active key (fails when a key is already active)
     Generate {
         /// RSA modulus size [unit: bits]
-        #[arg(long, default_value_t = DEFAULT_BITS,
+        #[arg(long, env = "CARDSEAL_KEY_BITS", default_value_t = DEFAULT_BITS,
               value_parser = parse_bits)]
         bits: u32,
         /// Print JSON instead of text
@@ -174,11 +174,11 @@ pub enum KeysCommand {
     /// period
     Rotate {
         /// RSA modulus size of the new key [unit: bits]
-        #[arg(long, default_value_t = DEFAULT_BITS,
+        #[arg(long, env = "CARDSEAL_KEY_BITS", default_value_t = DEFAULT_BITS,
               value_parser = parse_bits)]
         bits: u32,
         /// How long the previous key still opens envelopes [unit: seconds]
-        #[arg(long, default_value_t = 86_400)]
+        #[arg(long, env = "CARDSEAL_KEY_GRACE", default_value_t = 86_400)]
         grace: u64,
         /// Print JSON instead of text
         #[arg(long)]
@@ -210,7 +210,7 @@ pub enum ShopsCommand {
         #[arg(long)]
         origin: String,
         /// Lifetime of the API key [unit: days]
-        #[arg(long, default_value_t = 90)]
+        #[arg(long, env = "CARDSEAL_API_KEY_DAYS", default_value_t = 90)]
         expires_in_days: u32,
         /// Print `{"shop_id", "api_key", "expires_at"}` as JSON instead of text
         #[arg(long)]
@@ -227,10 +227,10 @@ pub enum ShopsCommand {
         /// Shop id
         shop_id: String,
         /// How long the previous key keeps working [unit: hours]
-        #[arg(long, default_value_t = 168)]
+        #[arg(long, env = "CARDSEAL_API_KEY_OVERLAP_HOURS", default_value_t = 168)]
         overlap_hours: u32,
         /// Lifetime of the new API key [unit: days]
-        #[arg(long, default_value_t = 90)]
+        #[arg(long, env = "CARDSEAL_API_KEY_DAYS", default_value_t = 90)]
         expires_in_days: u32,
         /// Print JSON instead of text
         #[arg(long)]
