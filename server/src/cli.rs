@@ -86,11 +86,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CARDSEAL_CLOCK_SKEW", default_value_t = 120)]
     pub clock_skew: u64,
 
-    /// Largest accepted request body; larger bodies get 413 [unit: bytes]
+    /// Maximum request body size; larger bodies get 413 [unit: bytes]
     #[arg(long, env = "CARDSEAL_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Largest accepted number of request header fields; more get 431 [unit: header fields]
+    /// Maximum number of request header fields; more get 431 [unit: header fields]
     #[arg(long, env = "CARDSEAL_MAX_HEADERS", default_value_t = 64)]
     pub max_headers: usize,
 
