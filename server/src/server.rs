@@ -25,6 +25,10 @@ use crate::store::{SqliteStore, Store};
 /// hyper's own limit on request header fields (its default). Requests between the configured
 /// limit and this one get a 431 problem document. Beyond it, hyper responds 431 with no body.
 const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
+/// Limit on the size of a request head (request line and header fields), enforced by hyper with
+/// a bare 431. hyper checks it between reads, so a head somewhat over the limit can still pass;
+/// one several times larger cannot. Without it, hyper's read buffer limit of about 400 KB applies.
+const MAX_HEAD_BYTES: usize = 32 * 1024;
 /// How often expired envelope ids and idempotency records are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 /// How long a completed idempotent response is kept.
@@ -193,6 +197,7 @@ async fn accept_loop(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
         .keep_alive(true);
     if config.max_headers >= HYPER_DEFAULT_MAX_HEADERS {
         builder.max_headers(config.max_headers + 1);

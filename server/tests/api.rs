@@ -320,6 +320,16 @@ async fn limits_answer_with_proper_status() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "too_many_headers");
 
+    // A request head far over the 32 KiB head limit is rejected by hyper itself.
+    let response = platform
+        .client
+        .get(platform.url("/healthz"))
+        .header("x-large", "a".repeat(256 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 431);
+
     // Per-shop rate: the burst passes, then 429 with Retry-After. The first two requests above
     // used two tokens already.
     let mut limited = None;

@@ -45,6 +45,16 @@ fn unauthorized() -> AuthRejection {
     )
 }
 
+/// Takes the token from an `Authorization` value; the scheme name is case-insensitive (RFC 9110
+/// section 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 impl FromRequestParts<AppState> for AuthenticatedShop {
     type Rejection = AuthRejection;
 
@@ -56,8 +66,7 @@ impl FromRequestParts<AppState> for AuthenticatedShop {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or_else(unauthorized)?;
         let presented = apikey::parse(token).ok_or_else(unauthorized)?;
 
@@ -95,5 +104,20 @@ impl FromRequestParts<AppState> for AuthenticatedShop {
 
         tracing::Span::current().record("shop_id", shop.id.as_str());
         Ok(AuthenticatedShop(shop))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer csk_x"), Some("csk_x"));
+        assert_eq!(bearer_token("bearer csk_x"), Some("csk_x"));
+        assert_eq!(bearer_token("BEARER  csk_x "), Some("csk_x"));
+        assert_eq!(bearer_token("Basic csk_x"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer "), None);
     }
 }
