@@ -298,6 +298,7 @@ fn vectors_agree_with_both_libraries() {
         "header_tampered_after_seal",
         "wrong_key",
         "cek_16_bytes",
+        "cek_16_bytes_zero_padded",
     ];
 
     for (runtime, script) in [

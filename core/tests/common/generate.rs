@@ -1015,6 +1015,33 @@ pub fn generate(keys: &TestKeys) -> Vec<VectorFile> {
         add(name, description, envelope, OPEN);
     }
 
+    // The content encrypted under the wrapped 16-byte key padded with zeros to 32 bytes, the
+    // key an opener without the CEK length check would use. `cek_16_bytes` cannot catch that
+    // opener, because its content key differs from the padded one. Drawn last, so that adding
+    // it changed no earlier vector.
+    {
+        let (cek, jti) = fresh(&mut rng);
+        let short = &cek[..16];
+        let mut padded = [0u8; 32];
+        padded[..short.len()].copy_from_slice(short);
+        let header = header_json(&base_members(KID_2048, &jti, ISSUED_AT));
+        let parts = encrypt_parts(
+            &mut rng,
+            &header,
+            short,
+            &padded,
+            payload.as_bytes(),
+            primary,
+        );
+        add(
+            "cek_16_bytes_zero_padded",
+            "the RSA-OAEP plaintext is a 16-byte key, and the content is encrypted under that \
+             key followed by 16 zero bytes",
+            parts.join(),
+            OPEN,
+        );
+    }
+
     files.push(manifest(valid, invalid));
     files.push(public_jwks(keys));
     files.push(public_spki(keys));
