@@ -1,6 +1,8 @@
 //! Interoperability with two independent JOSE implementations, npm `jose` (Node) and Python
 //! `jwcrypto`: each opens envelopes sealed by cardseal, and cardseal opens envelopes each of
-//! them sealed with the same header and claims. The scripts are in `core/interop/`.
+//! them sealed with the same header and claims. The scripts are in `core/interop/`. Node's
+//! WHATWG URL parser also checks that the origins cardseal accepts are serialized as browsers
+//! serialize them.
 //!
 //! Needs `node` with the repository's npm packages and `.venv/bin/python` with jwcrypto, both
 //! installed by `./scripts/setup`. A missing tool fails the test; it is never skipped.
@@ -15,7 +17,7 @@ use std::process::{Command, Stdio};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use cardseal_core::card::{Card, CardInput};
-use cardseal_core::envelope::{self, Binding, OpenPolicy};
+use cardseal_core::envelope::{self, Binding, OpenPolicy, SealError};
 use cardseal_core::key::PrivateKey;
 use serde_json::{Value, json};
 
@@ -356,5 +358,64 @@ fn vectors_agree_with_both_libraries() {
                 "{script} opened tampered vector {name}: {result}"
             );
         }
+    }
+}
+
+/// Origins cardseal accepts are exactly as a browser serializes them, and other spellings of
+/// the same origin are rejected. Node's WHATWG URL parser serializes origins as browsers do.
+#[test]
+fn origins_match_browser_serialization() {
+    let canonical = [
+        "https://shop.example",
+        "http://127.0.0.1:8081",
+        "http://localhost:8080",
+        "https://xn--eckwd4c7c.xn--zckzah:8443",
+        "http://[::1]:8081",
+        "http://[::ffff:7f00:1]",
+        "http://[2001:db8::1:0:0:1]",
+        "http://[1:0:0:2::3]",
+        "https://shop.0xg",
+    ];
+    let second_spellings = [
+        "http://127.1:8081",
+        "http://0177.0.0.01:8081",
+        "http://0x7f.0.0.1",
+        "http://2130706433",
+        "http://[0:0:0:0:0:0:0:1]:8081",
+        "http://[::ffff:127.0.0.1]",
+        "http://[2001:0db8::1]",
+        "http://[2001:db8:0:0:1::1]",
+        "http://[::1.2.3.4]",
+        "https://Shop.example",
+        "https://shop.example:443",
+        "https://shop.example/",
+    ];
+    let keys = common::test_keys();
+    let card = common::jcb_card();
+    let accepts = |origin: &str| {
+        let binding = Binding {
+            origin: origin.to_owned(),
+            ..common::binding()
+        };
+        match envelope::prepare(&card, &binding, keys.primary.public_key()) {
+            Ok(_) => true,
+            Err(SealError::InvalidOrigin) => false,
+            Err(error) => panic!("{origin}: unexpected {error}"),
+        }
+    };
+
+    let all: Vec<&str> = canonical.iter().chain(&second_spellings).copied().collect();
+    let serialized = Runtime::Node.run("url_origin.mjs", &json!({ "origins": all }));
+    let serialized = serialized.as_array().unwrap();
+    assert_eq!(serialized.len(), all.len());
+
+    for (origin, browser) in canonical.iter().zip(serialized) {
+        assert_eq!(browser, origin, "the URL parser rewrites {origin}");
+        assert!(accepts(origin), "cardseal rejects {origin}");
+    }
+    for (origin, browser) in second_spellings.iter().zip(&serialized[canonical.len()..]) {
+        assert!(browser.is_string(), "{origin} is not a URL: {browser}");
+        assert_ne!(browser, origin, "the URL parser keeps {origin}");
+        assert!(!accepts(origin), "cardseal accepts {origin}");
     }
 }

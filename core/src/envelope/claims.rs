@@ -155,9 +155,11 @@ pub(crate) fn is_valid_envelope_id(id: &str) -> bool {
         .is_some_and(|bytes| bytes.len() >= MIN_ENVELOPE_ID_LEN)
 }
 
-/// Checks an origin in the form browsers serialize it (RFC 6454 section 6.2, lower case): an
-/// `http` or `https` scheme, a DNS name, IPv4 address or bracketed IPv6 address, and a port only
-/// when it is not the scheme's default.
+/// Checks an origin in the one spelling browsers serialize it to (RFC 6454 section 6.2, with
+/// the host as browsers' URL parsers write it). That is an `http` or `https` scheme, then a
+/// lower-case DNS name, a dotted-decimal IPv4 address or a bracketed RFC 5952 IPv6 address, then
+/// a port only when it is not the scheme's default. Any second spelling of an origin is
+/// rejected, so comparing origins as strings is sound.
 pub(crate) fn is_valid_origin(origin: &str) -> bool {
     if origin.len() > MAX_ORIGIN_LEN {
         return false;
@@ -184,7 +186,7 @@ pub(crate) fn is_valid_origin(origin: &str) -> bool {
         None => true,
         Some(port) => is_valid_port(port) && port != default_port,
     };
-    port_ok && (is_valid_dns_host(host) || is_valid_ipv6_host(host))
+    port_ok && is_valid_host(host)
 }
 
 fn is_valid_port(port: &str) -> bool {
@@ -194,8 +196,34 @@ fn is_valid_port(port: &str) -> bool {
         && port.parse::<u16>().is_ok()
 }
 
-/// Lower-case LDH labels of 1 to 63 characters, neither starting nor ending with a hyphen; IPv4
-/// addresses fit the same rule.
+/// Checks a host in its serialized form. A browser reads a host whose last label is a number
+/// (`127.1`, `0x7f.1`, `shop.123`) as an IPv4 address and writes it in dotted decimal, or
+/// rejects the URL, so such a host must already be that dotted-decimal form.
+fn is_valid_host(host: &str) -> bool {
+    if let Some(address) = host
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    {
+        return is_canonical_ipv6(address);
+    }
+    let last_label = host.rsplit('.').next().unwrap_or(host);
+    if is_numeric_label(last_label) {
+        return is_canonical_ipv4(host);
+    }
+    is_valid_dns_host(host)
+}
+
+/// Tells whether a browser's URL parser reads a label as an IPv4 number: decimal digits, or
+/// `0x` followed by hexadecimal digits.
+fn is_numeric_label(label: &str) -> bool {
+    let decimal = !label.is_empty() && label.bytes().all(|byte| byte.is_ascii_digit());
+    let hexadecimal = label
+        .strip_prefix("0x")
+        .is_some_and(|digits| digits.bytes().all(|byte| byte.is_ascii_hexdigit()));
+    decimal || hexadecimal
+}
+
+/// Lower-case LDH labels of 1 to 63 characters, neither starting nor ending with a hyphen.
 fn is_valid_dns_host(host: &str) -> bool {
     (1..=MAX_HOST_LEN).contains(&host.len())
         && host.split('.').all(|label| {
@@ -208,14 +236,58 @@ fn is_valid_dns_host(host: &str) -> bool {
         })
 }
 
-fn is_valid_ipv6_host(host: &str) -> bool {
-    let Some(address) = host
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-    else {
-        return false;
+/// Four decimal octets of 0 to 255 without leading zeros (`dec-octet` of RFC 3986 section 3.2.2).
+fn is_canonical_ipv4(host: &str) -> bool {
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets.iter().all(|octet| {
+            (1..=3).contains(&octet.len())
+                && octet.bytes().all(|byte| byte.is_ascii_digit())
+                && !(octet.len() > 1 && octet.starts_with('0'))
+                && octet.parse::<u8>().is_ok()
+        })
+}
+
+/// An IPv6 address written as [`ipv6_text`] writes it.
+fn is_canonical_ipv6(address: &str) -> bool {
+    address
+        .parse::<Ipv6Addr>()
+        .is_ok_and(|parsed| ipv6_text(&parsed) == address)
+}
+
+/// Writes an IPv6 address in the text form of RFC 5952 section 4: lower-case hexadecimal
+/// without leading zeros, and the first longest run of two or more zero groups replaced by
+/// `::`. Unlike `Ipv6Addr`'s Display, it never writes an embedded IPv4 address in dotted
+/// decimal (`::ffff:7f00:1`, not `::ffff:127.0.0.1`), because browsers do not.
+fn ipv6_text(address: &Ipv6Addr) -> String {
+    let groups = address.segments();
+
+    // The first longest run of zero groups, if it has at least two.
+    let mut longest: Option<(usize, usize)> = None;
+    let mut index = 0;
+    while index < groups.len() {
+        let run = groups[index..]
+            .iter()
+            .take_while(|&&group| group == 0)
+            .count();
+        if run >= 2 && longest.is_none_or(|(_, length)| run > length) {
+            longest = Some((index, run));
+        }
+        index += run.max(1);
+    }
+
+    let hex = |groups: &[u16]| -> String {
+        let texts: Vec<String> = groups.iter().map(|group| format!("{group:x}")).collect();
+        texts.join(":")
     };
-    !address.bytes().any(|byte| byte.is_ascii_uppercase()) && address.parse::<Ipv6Addr>().is_ok()
+    match longest {
+        Some((start, length)) => format!(
+            "{}::{}",
+            hex(&groups[..start]),
+            hex(&groups[start + length..])
+        ),
+        None => hex(&groups),
+    }
 }
 
 #[cfg(test)]
@@ -295,6 +367,17 @@ mod tests {
             "http://[::1]:8081",
             "https://[2001:db8::1]",
             "https://a",
+            "http://10.0.0.255",
+            "http://0.0.0.0",
+            "http://[::]",
+            "http://[1::]",
+            "http://[::ffff:7f00:1]",
+            "http://[2001:db8::1:0:0:1]",
+            "http://[1:0:0:2::3]",
+            "http://[1:2:3:4:5:6:7:8]",
+            "http://[1:0:2:3:4:5:6:7]",
+            "https://1.example",
+            "https://shop.0xg",
         ];
         for origin in valid {
             assert!(is_valid_origin(origin), "rejected {origin:?}");
@@ -326,6 +409,29 @@ mod tests {
             "https://shop.example?x",
             "https://shop.example#x",
             "https:// shop.example",
+            // IPv4 addresses in a spelling other than four dotted-decimal octets.
+            "http://127.1:8081",
+            "http://0177.0.0.01:8081",
+            "http://127.0.0.01",
+            "http://0x7f.0.0.1",
+            "http://2130706433",
+            "http://127.0.0.1.1",
+            "http://256.0.0.1",
+            "https://shop.123",
+            "https://shop.0x1f",
+            "https://shop.0x",
+            // IPv6 addresses in a form other than RFC 5952's.
+            "http://[0:0:0:0:0:0:0:1]:8081",
+            "http://[::0:1]",
+            "http://[0::1]",
+            "http://[::ffff:127.0.0.1]",
+            "http://[::1.2.3.4]",
+            "http://[2001:0db8::1]",
+            "http://[2001:db8:0:0:1::1]",
+            "http://[2001:db8::0:1]",
+            "http://[1:0:2:3:4:5:6::]",
+            "http://[1::2:3:4:5:6:7]",
+            "http://[fe80::1%25eth0]",
         ];
         for origin in invalid {
             assert!(!is_valid_origin(origin), "accepted {origin:?}");
@@ -334,5 +440,24 @@ mod tests {
         assert!(is_valid_origin(&long_host));
         let too_long_label = format!("https://{}.example", "a".repeat(64));
         assert!(!is_valid_origin(&too_long_label));
+    }
+
+    #[test]
+    fn ipv6_text_compresses_first_longest_zero_run() {
+        let cases = [
+            ("0:0:0:0:0:0:0:0", "::"),
+            ("0:0:0:0:0:0:0:1", "::1"),
+            ("1:0:0:0:0:0:0:0", "1::"),
+            ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+            ("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"),
+            ("0:0:ffff:0:0:0:0:0", "0:0:ffff::"),
+            ("0:0:0:0:0:ffff:7f00:1", "::ffff:7f00:1"),
+            ("ABCD:0DB8:0:0:0:0:0:1", "abcd:db8::1"),
+        ];
+        for (input, expected) in cases {
+            let address: Ipv6Addr = input.parse().unwrap();
+            assert_eq!(ipv6_text(&address), expected, "input {input}");
+        }
     }
 }

@@ -351,6 +351,19 @@ fn fresh(rng: &mut ChaCha20Rng) -> ([u8; 32], String) {
     (cek, b64(&jti))
 }
 
+/// Seals `plaintext` properly under a header whose base members `mutate` has changed.
+fn sealed_with_members(
+    rng: &mut ChaCha20Rng,
+    mutate: &dyn Fn(&mut Members),
+    plaintext: &[u8],
+    key: &PublicKey,
+) -> Parts {
+    let (cek, jti) = fresh(rng);
+    let mut members = base_members(KID_2048, &jti, ISSUED_AT);
+    mutate(&mut members);
+    encrypt_parts(rng, &header_json(&members), &cek, &cek, plaintext, key)
+}
+
 pub fn today() -> YearMonth {
     YearMonth::new(TODAY.0, TODAY.1).expect("valid month")
 }
@@ -592,19 +605,6 @@ pub fn generate(keys: &TestKeys) -> Vec<VectorFile> {
     }
 
     // Header members. Each is sealed properly, so only the header rule can reject it.
-    let mut sealed_with = |mutate: &dyn Fn(&mut Members)| {
-        let (cek, jti) = fresh(&mut rng);
-        let mut members = base_members(KID_2048, &jti, ISSUED_AT);
-        mutate(&mut members);
-        encrypt_parts(
-            &mut rng,
-            &header_json(&members),
-            &cek,
-            &cek,
-            payload.as_bytes(),
-            primary,
-        )
-    };
     let header_cases: Vec<HeaderCase> = vec![
         (
             "alg_rsa1_5",
@@ -774,7 +774,8 @@ pub fn generate(keys: &TestKeys) -> Vec<VectorFile> {
     ];
     let mut header_vectors = Vec::new();
     for (name, description, mutate, expect) in header_cases {
-        header_vectors.push((name, description, sealed_with(&*mutate).join(), expect));
+        let parts = sealed_with_members(&mut rng, &*mutate, payload.as_bytes(), primary);
+        header_vectors.push((name, description, parts.join(), expect));
     }
     for (name, description, envelope, expect) in header_vectors {
         add(name, description, envelope, expect);
@@ -1040,6 +1041,26 @@ pub fn generate(keys: &TestKeys) -> Vec<VectorFile> {
             parts.join(),
             OPEN,
         );
+    }
+
+    // Header member vectors drawn last for the same reason: adding them changed no earlier vector.
+    let later_header_cases: Vec<HeaderCase> = vec![
+        (
+            "origin_ipv4_shortened",
+            "`origin` http://127.1:8081, which browsers write as http://127.0.0.1:8081",
+            Box::new(|m| set(m, "origin", quoted("http://127.1:8081"))),
+            format_member("invalid_header_member", "origin"),
+        ),
+        (
+            "origin_ipv6_uncompressed",
+            "`origin` http://[0:0:0:0:0:0:0:1]:8081, which browsers write as http://[::1]:8081",
+            Box::new(|m| set(m, "origin", quoted("http://[0:0:0:0:0:0:0:1]:8081"))),
+            format_member("invalid_header_member", "origin"),
+        ),
+    ];
+    for (name, description, mutate, expect) in later_header_cases {
+        let parts = sealed_with_members(&mut rng, &*mutate, payload.as_bytes(), primary);
+        add(name, description, parts.join(), expect);
     }
 
     files.push(manifest(valid, invalid));
