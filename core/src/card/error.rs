@@ -89,7 +89,7 @@ impl CharKind {
             CharKind::Letter => "a letter",
             CharKind::Kana => "kana",
             CharKind::Kanji => "kanji",
-            CharKind::Digit => "a digit that is not allowed here",
+            CharKind::Digit => "a digit",
             CharKind::Symbol => "a symbol",
             CharKind::Control => "a control or invisible formatting character",
         }
@@ -278,6 +278,16 @@ impl fmt::Display for CardError {
         match self {
             CardError::NumberMissing | CardError::ExpiryMissing | CardError::CvcMissing => {
                 write!(f, "{noun} is missing")
+            }
+            // The digit fields take ASCII and full-width digits, so a rejected digit there is
+            // one of another script or form (Arabic-Indic, circled, superscript).
+            CardError::NumberInvalidCharacter(CharKind::Digit)
+            | CardError::ExpiryInvalidCharacter(CharKind::Digit)
+            | CardError::CvcInvalidCharacter(CharKind::Digit) => {
+                write!(
+                    f,
+                    "{noun} contains a digit other than ASCII or full-width digits"
+                )
             }
             CardError::NumberInvalidCharacter(kind)
             | CardError::ExpiryInvalidCharacter(kind)
@@ -504,6 +514,7 @@ mod tests {
             errors.push(CardError::CvcInvalidLength { brand: Some(brand) });
         }
         errors.push(CardError::CvcInvalidLength { brand: None });
+        errors.extend(invalid_character_errors());
         for error in errors {
             let message = error.to_string();
             assert!(
@@ -513,6 +524,52 @@ mod tests {
             assert!(!message.ends_with('.'), "{message}");
             assert!(!message.chars().any(|c| c.is_numeric()), "{message}");
         }
+    }
+
+    /// Every `*_invalid_character` error, for every kind of character.
+    fn invalid_character_errors() -> Vec<CardError> {
+        let kinds = [
+            CharKind::Letter,
+            CharKind::Kana,
+            CharKind::Kanji,
+            CharKind::Digit,
+            CharKind::Symbol,
+            CharKind::Control,
+        ];
+        let fields: [fn(CharKind) -> CardError; 4] = [
+            CardError::NumberInvalidCharacter,
+            CardError::ExpiryInvalidCharacter,
+            CardError::CvcInvalidCharacter,
+            CardError::HolderInvalidCharacter,
+        ];
+        fields.iter().flat_map(|error| kinds.map(error)).collect()
+    }
+
+    #[test]
+    fn messages_say_not_allowed_once() {
+        let mut errors = every_variant();
+        errors.extend(invalid_character_errors());
+        for error in errors {
+            let message = error.to_string();
+            assert!(message.matches("not allowed").count() <= 1, "{message}");
+            assert!(!message.contains("here"), "{message}");
+        }
+    }
+
+    #[test]
+    fn digit_messages_name_the_rule() {
+        assert_eq!(
+            CardError::NumberInvalidCharacter(CharKind::Digit).to_string(),
+            "card number contains a digit other than ASCII or full-width digits"
+        );
+        assert_eq!(
+            CardError::CvcInvalidCharacter(CharKind::Digit).to_string(),
+            "security code contains a digit other than ASCII or full-width digits"
+        );
+        assert_eq!(
+            CardError::HolderInvalidCharacter(CharKind::Digit).to_string(),
+            "cardholder name contains a digit, which is not allowed"
+        );
     }
 
     #[test]
