@@ -91,11 +91,12 @@ fn digit(c: char) -> Option<char> {
     }
 }
 
-/// Tells whether `c` separates month and year in an expiry date as typed.
+/// Tells whether `c` separates month and year in an expiry date as typed. The katakana middle
+/// dots (`・`, `･`) are what a Japanese IME in kana mode writes for the `/` key.
 fn is_expiry_separator(c: char) -> bool {
     matches!(
         c,
-        '/' | '\u{FF0F}' | '\u{2044}' | '\u{2215}' | '-' | '\u{FF0D}'
+        '/' | '\u{FF0F}' | '\u{2044}' | '\u{2215}' | '\u{30FB}' | '\u{FF65}' | '-' | '\u{FF0D}'
     ) || c.is_whitespace()
 }
 
@@ -239,7 +240,7 @@ pub fn edit_cvc(value: &str, caret: u32, max_length: Option<u8>) -> Edited {
 /// A slash appears once the year starts, or when the buyer types a separator after the month.
 /// While typing (not deleting), a single-digit month is padded with a zero once it cannot be the
 /// start of 10 to 12: a first digit from 2 to 9, or a separator after it. Accepts ASCII and
-/// full-width digits and slashes.
+/// full-width digits and slashes, and the middle dot a Japanese IME writes for the slash.
 pub fn edit_expiry(value: &str, caret: u32, kind: EditKind, previous_digit_count: usize) -> Edited {
     let mut digits = Zeroizing::new(String::with_capacity(value.len()));
     let mut before_caret = 0;
@@ -485,6 +486,14 @@ mod tests {
         assert_eq!(expiry("12/|", EditKind::Insert, 2), "12/|");
         assert_eq!(expiry("12 / 30|", EditKind::Insert, 3), "12/30|");
         assert_eq!(expiry("１２／３０|", EditKind::Insert, 3), "12/30|");
+    }
+
+    #[test]
+    fn expiry_ime_middle_dot_is_a_slash() {
+        assert_eq!(expiry("１２・３０|", EditKind::Insert, 3), "12/30|");
+        assert_eq!(expiry("12\u{FF65}|", EditKind::Insert, 2), "12/|");
+        assert_eq!(expiry("1・|", EditKind::Insert, 1), "01/|");
+        assert_eq!(expiry("１・３０|", EditKind::Insert, 2), "01/30|");
     }
 
     #[test]

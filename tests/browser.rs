@@ -39,6 +39,7 @@ suite_tests!("chromium":
     format_helpers,
     validate_helpers,
     server_time_sets_issue_time,
+    expiry_ime_middle_dot,
 );
 
 fn document() -> Document {

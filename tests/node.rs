@@ -27,4 +27,5 @@ suite_tests!("node":
     format_helpers,
     validate_helpers,
     server_time_sets_issue_time,
+    expiry_ime_middle_dot,
 );

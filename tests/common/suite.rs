@@ -367,6 +367,34 @@ pub async fn validate_helpers(_runtime: &str) {
     );
 }
 
+/// A Japanese IME in kana mode writes `・` (or half-width `･`) for the `/` key: the helpers
+/// format it as the slash and validation accepts it.
+pub async fn expiry_ime_middle_dot(_runtime: &str) {
+    let formatted: JsValue = api::format_expiry("１・３０", None).into();
+    assert_eq!(get_string(&formatted, "value"), "01/30");
+
+    let year = exp_year() % 100;
+    for typed in [format!("１２・{year}"), format!("12\u{FF65}{year}")] {
+        let formatted: JsValue = api::format_expiry(&typed, None).into();
+        assert_eq!(get_string(&formatted, "value"), format!("12/{year}"));
+
+        let error: JsValue = api::validate_field("expiry", &typed, None)
+            .expect("known field")
+            .into();
+        assert!(error.is_undefined(), "{typed}: {}", describe(&error));
+    }
+
+    let card = object(&[
+        ("number", "4242424242424242"),
+        ("expiry", &format!("１２・{year}")),
+        ("cvc", "123"),
+    ]);
+    let errors: JsValue = api::validate_card(card.unchecked_into(), Some("en".into()))
+        .expect("card object")
+        .into();
+    assert_eq!(Array::from(&errors).length(), 0);
+}
+
 pub async fn server_time_sets_issue_time(_runtime: &str) {
     let now = (js_sys::Date::now() / 1000.0) as u64;
     let server_time = now + 3600;

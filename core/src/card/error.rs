@@ -131,7 +131,8 @@ pub enum CardError {
 
     /// The expiry date is empty.
     ExpiryMissing,
-    /// The expiry date contains a character other than digits, spaces and a slash.
+    /// The expiry date contains a character other than digits, spaces and a slash (or the middle
+    /// dot a Japanese IME writes for it).
     ExpiryInvalidCharacter(CharKind),
     /// The expiry date is not in one of the accepted forms (MM/YY, MM/YYYY, M/YY, MMYY, MMYYYY).
     ExpiryInvalidFormat,

@@ -21,6 +21,10 @@ const TWO_DIGIT_YEAR_PAST: u16 = 50;
 
 const SECONDS_PER_DAY: u64 = 86_400;
 
+/// The katakana middle dot and its half-width form. A Japanese IME in kana mode writes them for
+/// the `/` key, so they separate month and year like a slash.
+const IME_SLASHES: [char; 2] = ['\u{30FB}', '\u{FF65}'];
+
 /// A calendar month: "today" for expiry checks, passed in by the caller so that parsing is
 /// deterministic and testable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -166,7 +170,8 @@ impl fmt::Display for Expiry {
 /// Parses an expiry date as typed and checks it against `today`.
 ///
 /// Accepts `MM/YY`, `MM/YYYY`, `M/YY`, `M/YYYY`, `MMYY` and `MMYYYY`, with ASCII or full-width
-/// digits, an ASCII or full-width slash, and spaces anywhere. Without a slash, a space between
+/// digits, spaces anywhere, and as the slash an ASCII or full-width slash or the middle dot
+/// (`・`, `･`) that a Japanese IME in kana mode writes for the `/` key. Without a slash, a space between
 /// month and year works as the separator (`12 30`). A two-digit year is the year ending in those digits
 /// closest to `today` within 50 years back and 49 ahead.
 ///
@@ -217,7 +222,12 @@ fn split_expiry(input: &str) -> Result<(String, String), CardError> {
     let mut slashes = 0;
 
     for c in input.chars() {
-        match classify(c) {
+        let class = if IME_SLASHES.contains(&c) {
+            CharClass::Slash
+        } else {
+            classify(c)
+        };
+        match class {
             CharClass::Digit(value) => current.push(char::from(b'0' + value)),
             CharClass::Space | CharClass::Invisible => end_group(&mut groups, &mut current),
             CharClass::Slash => {
@@ -310,6 +320,9 @@ mod tests {
             ("１２／３０", (12, 2030)),
             ("１２\u{3000}／\u{3000}２０３０", (12, 2030)),
             ("05/26", (5, 2026)),
+            ("１２・３０", (12, 2030)),
+            ("12\u{FF65}30", (12, 2030)),
+            ("１ ・ ２０３０", (1, 2030)),
         ];
         for (input, expected) in cases {
             assert_eq!(parse(input), Ok(expected), "input {input:?}");
@@ -335,6 +348,14 @@ mod tests {
             ("1 2 30", CardError::ExpiryInvalidFormat),
             ("12-30", CardError::ExpiryInvalidCharacter(CharKind::Symbol)),
             ("12.30", CardError::ExpiryInvalidCharacter(CharKind::Symbol)),
+            ("12・・30", CardError::ExpiryInvalidFormat),
+            ("12/・30", CardError::ExpiryInvalidFormat),
+            ("・30", CardError::ExpiryInvalidFormat),
+            (
+                "12ー30",
+                CardError::ExpiryInvalidCharacter(CharKind::Symbol),
+            ),
+            ("12カ30", CardError::ExpiryInvalidCharacter(CharKind::Kana)),
             ("12月30", CardError::ExpiryInvalidCharacter(CharKind::Kanji)),
             ("ab/cd", CardError::ExpiryInvalidCharacter(CharKind::Letter)),
             ("00/30", CardError::ExpiryInvalidMonth),
