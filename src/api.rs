@@ -4,7 +4,8 @@
 use std::rc::Rc;
 
 use cardseal_core::card::{
-    self, Brand, Card, CardErrors, CardInput, CardNumber, Cvc, HolderName, YearMonth,
+    self, Brand, Card, CardError, CardErrors, CardInput, CardNumber, Cvc, Expiry, Field,
+    HolderName, YearMonth,
 };
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
@@ -24,12 +25,20 @@ export type BrandCode = "visa" | "mastercard" | "amex" | "jcb" | "diners" | "dis
 /** A field of the card form. */
 export type FieldName = "number" | "expiry" | "cvc" | "holder";
 
-/** Card details as typed. `expiry` takes MM/YY, MM/YYYY, M/YY, MMYY or MMYYYY; instead of it,
- *  `expMonth` and `expYear` (four digits) may be given. */
+/** Card details as typed. Give the expiry date as `expiry` or as `expMonth` and `expYear`;
+ *  giving both throws `invalid_argument`. */
 export interface CardInput {
   number: string;
+  /** The expiry date as typed: MM/YY, MM/YYYY, M/YY, M/YYYY, MMYY, MMYYYY, or month and year
+   *  separated by spaces ("MM YY"). Digits may be ASCII or full-width (１２／３０), the slash
+   *  ASCII or full-width or the middle dot (・, ･) a Japanese IME writes for it, with spaces
+   *  anywhere. A two-digit year is the year ending in those digits from 50 years before the
+   *  current year to 49 after it. */
   expiry?: string;
+  /** The expiry month, an integer from 1 to 12. */
   expMonth?: number;
+  /** The expiry year, an integer of four digits. A two-digit year such as 30 fails with
+   *  `expiry_invalid_year` rather than being guessed, since `expYear` comes from code. */
   expYear?: number;
   cvc: string;
   holder?: string;
@@ -139,9 +148,17 @@ pub fn locale(lang: Option<&str>) -> Locale {
 /// Card details read from a JavaScript object; the strings are wiped when dropped.
 pub struct TypedCard {
     number: Zeroizing<String>,
-    expiry: Zeroizing<String>,
+    expiry: TypedExpiry,
     cvc: Zeroizing<String>,
     holder: Option<Zeroizing<String>>,
+}
+
+/// The expiry date as the page gave it.
+enum TypedExpiry {
+    /// Text as typed, such as `12/30`.
+    Text(Zeroizing<String>),
+    /// `expMonth` and `expYear`, integers not yet range-checked.
+    Numbers { month: f64, year: f64 },
 }
 
 impl TypedCard {
@@ -154,28 +171,35 @@ impl TypedCard {
             Zeroizing::new(js::optional_string(card, "number", "card.number")?.unwrap_or_default());
         let cvc = Zeroizing::new(js::optional_string(card, "cvc", "card.cvc")?.unwrap_or_default());
         let holder = js::optional_string(card, "holder", "card.holder")?.map(Zeroizing::new);
-        let expiry = match js::optional_string(card, "expiry", "card.expiry")? {
-            Some(expiry) => expiry,
-            None => {
-                let month = js::get(card, "expMonth").as_f64();
-                let year = js::get(card, "expYear").as_f64();
-                match (month, year) {
-                    // Integers only: formatting floats would add its code to the module.
-                    (Some(month), Some(year)) if month.fract() == 0.0 && year.fract() == 0.0 => {
-                        format!("{:02}/{:04}", month as u32, year as u32)
-                    }
-                    (None, None) => String::new(),
-                    _ => {
-                        return Err(Error::InvalidArgument {
-                            name: "card.expMonth",
-                        });
-                    }
-                }
+
+        let text = js::optional_string(card, "expiry", "card.expiry")?;
+        let month = js::optional_integer(card, "expMonth", "card.expMonth")?;
+        let year = js::optional_integer(card, "expYear", "card.expYear")?;
+        let expiry = match (text, month, year) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(Error::ConflictingArguments {
+                    first: "card.expiry",
+                    second: "card.expMonth and card.expYear",
+                });
+            }
+            (Some(text), None, None) => TypedExpiry::Text(Zeroizing::new(text)),
+            (None, Some(month), Some(year)) => TypedExpiry::Numbers { month, year },
+            (None, None, None) => TypedExpiry::Text(Zeroizing::new(String::new())),
+            (None, None, Some(_)) => {
+                return Err(Error::InvalidArgument {
+                    name: "card.expMonth",
+                });
+            }
+            (None, Some(_), None) => {
+                return Err(Error::InvalidArgument {
+                    name: "card.expYear",
+                });
             }
         };
+
         Ok(TypedCard {
             number,
-            expiry: Zeroizing::new(expiry),
+            expiry,
             cvc,
             holder,
         })
@@ -185,22 +209,67 @@ impl TypedCard {
     pub fn new(number: String, expiry: String, cvc: String, holder: Option<String>) -> TypedCard {
         TypedCard {
             number: Zeroizing::new(number),
-            expiry: Zeroizing::new(expiry),
+            expiry: TypedExpiry::Text(Zeroizing::new(expiry)),
             cvc: Zeroizing::new(cvc),
             holder: holder.map(Zeroizing::new),
         }
     }
 
     /// Validates the card with `cardseal-core`.
+    ///
+    /// `expMonth` and `expYear` must be a month and a four-digit year. Numbers in range are
+    /// checked as the text `MM/YYYY`, so both forms meet the same expiry window.
     pub fn parse(&self, today: YearMonth) -> Result<Card, CardErrors> {
+        let (expiry_text, numbers_error) = match &self.expiry {
+            TypedExpiry::Text(text) => (Zeroizing::new(text.as_str().to_owned()), None),
+            TypedExpiry::Numbers { month, year } => match expiry_from_numbers(*month, *year) {
+                // Integers only: formatting floats would add its code to the module.
+                Ok(expiry) => (
+                    Zeroizing::new(format!("{:02}/{:04}", expiry.month(), expiry.year())),
+                    None,
+                ),
+                Err(error) => (Zeroizing::new(String::new()), Some(error)),
+            },
+        };
+
         let input = CardInput {
             number: &self.number,
-            expiry: &self.expiry,
+            expiry: &expiry_text,
             cvc: &self.cvc,
             holder: self.holder.as_deref().map(String::as_str),
         };
-        Card::parse(&input, today)
+        let parsed = Card::parse(&input, today);
+
+        // With the numbers out of range the expiry text was left empty: the card fails with
+        // expiry_missing, which the numbers' own error replaces.
+        match (parsed, numbers_error) {
+            (parsed, None) => parsed,
+            (Ok(_), Some(error)) => Err(CardErrors::from(error)),
+            (Err(errors), Some(error)) => Err(errors
+                .iter()
+                .map(|&other| {
+                    if other.field() == Field::Expiry {
+                        error
+                    } else {
+                        other
+                    }
+                })
+                .collect()),
+        }
     }
+}
+
+/// Checks `expMonth` and `expYear`: a month from 1 to 12 and a four-digit year. A two-digit
+/// year is rejected rather than guessed as in typed text, since these numbers come from code.
+fn expiry_from_numbers(month: f64, year: f64) -> Result<Expiry, CardError> {
+    if !(1.0..=12.0).contains(&month) {
+        return Err(CardError::ExpiryInvalidMonth);
+    }
+    if !(1000.0..=9999.0).contains(&year) {
+        return Err(CardError::ExpiryInvalidYear);
+    }
+    // Both are integers (js::optional_integer) within the ranges just checked.
+    Expiry::new(year as u16, month as u8)
 }
 
 /// Validates `card` and seals it into an envelope bound to `options.sessionId`.
@@ -258,7 +327,7 @@ impl SealerHandle {
     }
 
     /// The implementation that seals on this page: `"webcrypto"` or `"rust"`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "\"webcrypto\" | \"rust\"")]
     pub fn engine(&self) -> Result<String, JsValue> {
         self.sealer
             .resolved_engine()
@@ -291,7 +360,7 @@ pub fn normalize_number(input: &str, lang: Option<String>) -> Result<String, JsV
 
 /// Returns the brand code of a card number, complete or partial, as typed (separators and
 /// full-width digits are fine); `undefined` while the brand cannot be detected yet.
-#[wasm_bindgen(js_name = detectBrand)]
+#[wasm_bindgen(js_name = detectBrand, unchecked_return_type = "BrandCode | undefined")]
 pub fn detect_brand(input: &str) -> Option<String> {
     let digits = Zeroizing::new(card::normalize_number(input).ok()?);
     card::detect_brand(&digits).map(|brand| brand.code().to_owned())
@@ -349,7 +418,7 @@ fn formatted(edited: &edit::Edited) -> Object {
 /// valid, because the name is optional.
 #[wasm_bindgen(js_name = validateField)]
 pub fn validate_field(
-    field: &str,
+    #[wasm_bindgen(unchecked_param_type = "FieldName")] field: &str,
     value: &str,
     options: Option<ValidateOptions>,
 ) -> Result<OptionalFieldError, JsValue> {

@@ -29,6 +29,13 @@ pub enum Error {
         /// The argument or option, such as `options.sessionId`.
         name: &'static str,
     },
+    /// Two arguments that exclude each other were both given.
+    ConflictingArguments {
+        /// The argument given first in the pair, such as `card.expiry`.
+        first: &'static str,
+        /// The arguments that exclude it, such as `card.expMonth and card.expYear`.
+        second: &'static str,
+    },
     /// The key set is not JSON or not a JWK Set (RFC 7517 section 5).
     JwksInvalid,
     /// No RSA encryption key in the set has the requested `kid`, or the set has no usable key.
@@ -65,7 +72,9 @@ impl Error {
         match self {
             Error::Card(errors) => errors.iter().next().map_or("card_invalid", CardError::code),
             Error::HolderMissing => "holder_missing",
-            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::InvalidArgument { .. } | Error::ConflictingArguments { .. } => {
+                "invalid_argument"
+            }
             Error::JwksInvalid => "jwks_invalid",
             Error::KeyNotFound => "key_not_found",
             Error::Key(error) => error.code(),
@@ -143,6 +152,9 @@ impl fmt::Display for Error {
             Error::Card(errors) => write!(f, "invalid card details: {errors}"),
             Error::HolderMissing => f.write_str("cardholder name is missing"),
             Error::InvalidArgument { name } => write!(f, "invalid argument {name}"),
+            Error::ConflictingArguments { first, second } => {
+                write!(f, "give either {first} or {second}, not both")
+            }
             Error::JwksInvalid => f.write_str("key set is not a JSON JWK Set"),
             Error::KeyNotFound => {
                 f.write_str("no RSA-OAEP-256 encryption key with the requested kid in the key set")

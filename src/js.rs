@@ -48,6 +48,24 @@ pub fn required_string(
     optional_string(object, name, argument)?.ok_or(Error::InvalidArgument { name: argument })
 }
 
+/// Returns `object[name]` as an integer-valued number: `None` when it is `undefined` or `null`,
+/// an error naming `argument` when it is anything else, such as a string or a fraction.
+pub fn optional_integer(
+    object: &JsValue,
+    name: &str,
+    argument: &'static str,
+) -> Result<Option<f64>, Error> {
+    let value = get(object, name);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    // NaN and the infinities have no zero fraction, so they fail here too.
+    match value.as_f64() {
+        Some(number) if number.fract() == 0.0 => Ok(Some(number)),
+        _ => Err(Error::InvalidArgument { name: argument }),
+    }
+}
+
 /// Creates an empty plain object.
 pub fn object() -> Object {
     Object::new()

@@ -40,6 +40,7 @@ suite_tests!("chromium":
     validate_helpers,
     server_time_sets_issue_time,
     expiry_ime_middle_dot,
+    expiry_numbers_checked,
 );
 
 fn document() -> Document {

@@ -28,4 +28,5 @@ suite_tests!("node":
     validate_helpers,
     server_time_sets_issue_time,
     expiry_ime_middle_dot,
+    expiry_numbers_checked,
 );

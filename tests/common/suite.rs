@@ -189,6 +189,105 @@ pub async fn expiry_from_month_and_year(runtime: &str) {
     check_and_print(runtime, "exported", KID_2048, card, exp_year, &result);
 }
 
+/// Returns the codes `validateCard` reports for a Visa test card with `expMonth` and
+/// `expYear`.
+fn codes_for_numbers(month: JsValue, year: JsValue) -> Vec<String> {
+    let input = object(&[("number", "4242424242424242"), ("cvc", "123")]);
+    set(&input, "expMonth", &month);
+    set(&input, "expYear", &year);
+    let errors: JsValue = api::validate_card(input.unchecked_into(), Some("en".into()))
+        .unwrap_or_else(|error| panic!("{}", describe(&error)))
+        .into();
+    Array::from(&errors)
+        .iter()
+        .map(|error| get_string(&error, "code"))
+        .collect()
+}
+
+/// Expects `validateCard(input)` to throw `invalid_argument` and returns its detail.
+fn invalid_argument_detail(input: JsValue) -> String {
+    match api::validate_card(input.unchecked_into(), Some("en".into())) {
+        Ok(_) => panic!("validateCard accepted conflicting or malformed expiry arguments"),
+        Err(error) => {
+            assert_eq!(get_string(&error, "code"), "invalid_argument");
+            get_string(&error, "detail")
+        }
+    }
+}
+
+pub async fn expiry_numbers_checked(_runtime: &str) {
+    let year = f64::from(exp_year());
+    assert!(codes_for_numbers(12.into(), year.into()).is_empty());
+    assert_eq!(
+        codes_for_numbers(12.into(), 30.into()),
+        ["expiry_invalid_year"]
+    );
+    assert_eq!(
+        codes_for_numbers(12.into(), 12345.into()),
+        ["expiry_invalid_year"]
+    );
+    assert_eq!(
+        codes_for_numbers(13.into(), year.into()),
+        ["expiry_invalid_month"]
+    );
+    assert_eq!(
+        codes_for_numbers(0.into(), year.into()),
+        ["expiry_invalid_month"]
+    );
+    assert_eq!(
+        codes_for_numbers(12.into(), 2001.into()),
+        ["expiry_in_past"]
+    );
+
+    // The number's error is still reported beside the year's.
+    let input = object(&[("number", "4242424242424241"), ("cvc", "123")]);
+    set(&input, "expMonth", &JsValue::from(12));
+    set(&input, "expYear", &JsValue::from(30));
+    let errors: JsValue = api::validate_card(input.unchecked_into(), None)
+        .expect("card object")
+        .into();
+    let codes: Vec<String> = Array::from(&errors)
+        .iter()
+        .map(|error| get_string(&error, "code"))
+        .collect();
+    assert_eq!(codes, ["number_checksum", "expiry_invalid_year"]);
+
+    let both = object(&[
+        ("number", "4242424242424242"),
+        ("expiry", "12/30"),
+        ("cvc", "123"),
+    ]);
+    set(&both, "expMonth", &JsValue::from(11));
+    set(&both, "expYear", &JsValue::from(year));
+    assert_eq!(
+        invalid_argument_detail(both),
+        "give either card.expiry or card.expMonth and card.expYear, not both"
+    );
+    let text_and_year = object(&[("number", "4242424242424242"), ("expiry", "12/30")]);
+    set(&text_and_year, "expYear", &JsValue::from(year));
+    assert!(invalid_argument_detail(text_and_year).contains("not both"));
+
+    let month_only = object(&[("number", "4242424242424242")]);
+    set(&month_only, "expMonth", &JsValue::from(12));
+    assert_eq!(
+        invalid_argument_detail(month_only),
+        "invalid argument card.expYear"
+    );
+    let fraction = object(&[("number", "4242424242424242")]);
+    set(&fraction, "expMonth", &JsValue::from(12));
+    set(&fraction, "expYear", &JsValue::from(year + 0.5));
+    assert_eq!(
+        invalid_argument_detail(fraction),
+        "invalid argument card.expYear"
+    );
+    let text_year = object(&[("number", "4242424242424242"), ("expYear", "2030")]);
+    set(&text_year, "expMonth", &JsValue::from(12));
+    assert_eq!(
+        invalid_argument_detail(text_year),
+        "invalid argument card.expYear"
+    );
+}
+
 /// Expects `new Sealer(options)` to throw a CardSealError with `code`.
 fn expect_sealer_error(options: JsValue, code: &str) {
     match api::SealerHandle::new(options.unchecked_into()) {

@@ -409,6 +409,18 @@ impl From<CardError> for CardErrors {
     }
 }
 
+impl FromIterator<CardError> for CardErrors {
+    /// Collects errors as [`Card::parse`](super::Card::parse) does: the first per field, in form
+    /// order.
+    fn from_iter<I: IntoIterator<Item = CardError>>(errors: I) -> Self {
+        let mut collected = CardErrors::new();
+        for error in errors {
+            collected.push(error);
+        }
+        collected
+    }
+}
+
 impl<'a> IntoIterator for &'a CardErrors {
     type Item = &'a CardError;
     type IntoIter = std::slice::Iter<'a, CardError>;
@@ -570,6 +582,27 @@ mod tests {
         assert_eq!(
             CardError::HolderInvalidCharacter(CharKind::Digit).to_string(),
             "cardholder name contains a digit, which is not allowed"
+        );
+    }
+
+    #[test]
+    fn card_errors_collect_in_form_order() {
+        let errors: CardErrors = [
+            CardError::HolderTooLong,
+            CardError::ExpiryInvalidYear,
+            CardError::ExpiryMissing,
+            CardError::NumberMissing,
+        ]
+        .into_iter()
+        .collect();
+        let collected: Vec<CardError> = errors.iter().copied().collect();
+        assert_eq!(
+            collected,
+            [
+                CardError::NumberMissing,
+                CardError::ExpiryInvalidYear,
+                CardError::HolderTooLong
+            ]
         );
     }
 
