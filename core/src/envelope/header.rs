@@ -136,6 +136,7 @@ fn required_str<'v>(
 
 #[cfg(test)]
 mod tests {
+    use super::claims::{MAX_ENVELOPE_ID_LEN, MAX_ID_LEN, MAX_ORIGIN_LEN};
     use super::*;
 
     fn binding() -> Binding {
@@ -158,6 +159,43 @@ mod tests {
         let header = read(text.as_bytes()).unwrap();
         assert_eq!(header.kid, "test-2048");
         assert_eq!(header.claims, claims);
+    }
+
+    /// Writes the largest header the sealer can: every value at its longest.
+    fn longest_header() -> String {
+        let host = [
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61),
+        ]
+        .join(".");
+        let binding = Binding {
+            session_id: "s".repeat(MAX_ID_LEN),
+            origin: format!("https://{host}:65535"),
+            issued_at: MAX_ISSUED_AT,
+        };
+        assert_eq!(binding.origin.len(), MAX_ORIGIN_LEN);
+        let (text, _) = write(&"k".repeat(MAX_ID_LEN), &binding, &[0xff; ENVELOPE_ID_LEN]).unwrap();
+        text
+    }
+
+    #[test]
+    fn longest_written_header_is_669_bytes() {
+        assert_eq!(longest_header().len(), 669);
+    }
+
+    #[test]
+    fn longest_readable_header_is_733_bytes() {
+        // A reader also accepts an envelope id of 64 bytes (86 base64url characters).
+        let written = longest_header();
+        let short_id = base64url::encode(&[0xff; ENVELOPE_ID_LEN]);
+        let long_id = base64url::encode(&[0xff; MAX_ENVELOPE_ID_LEN]);
+        let text = written.replace(&short_id, &long_id);
+
+        assert_eq!(text.len(), 733);
+        assert!(text.len() <= MAX_HEADER_LEN);
+        assert_eq!(read(text.as_bytes()).unwrap().claims.envelope_id, long_id);
     }
 
     #[test]

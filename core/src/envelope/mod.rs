@@ -65,11 +65,14 @@ pub const MAX_MODULUS_BITS: usize = 4096;
 pub const MIN_ENCRYPTED_KEY_LEN: usize = MIN_MODULUS_BITS / 8;
 pub const MAX_ENCRYPTED_KEY_LEN: usize = MAX_MODULUS_BITS / 8;
 
-/// Most bytes of header JSON; a header written by this crate with every value at its maximum
-/// length takes 733.
+/// Most bytes of header JSON. A header written by this crate with every value at its maximum
+/// length takes 669 bytes, since it writes a 16-byte `jti`. With the 64-byte `jti` readers
+/// accept, it takes 733.
 pub const MAX_HEADER_LEN: usize = 1024;
 
-/// Most bytes of card payload JSON, and so of ciphertext; the largest card takes 114.
+/// Most bytes of card payload JSON, and so of ciphertext. The largest card takes 113: a 19-digit
+/// number with a three-digit CVC (only 15-digit American Express numbers have four) and a
+/// holder name of 26 characters.
 pub const MAX_PAYLOAD_LEN: usize = 512;
 
 /// Maximum envelope length: every part at its maximum, and four separators.

@@ -76,3 +76,27 @@ pub(crate) fn read(bytes: &[u8]) -> Option<Card> {
     }
     Some(card)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::{Brand, MAX_HOLDER_LENGTH};
+
+    #[test]
+    fn longest_payload_is_113_bytes() {
+        // A 19-digit UnionPay test number with a three-digit CVC, the latest year and a holder
+        // name of the maximum length.
+        let holder = "A".repeat(MAX_HOLDER_LENGTH);
+        let card = Card::from_decoded("6205500000000000004", 9999, 12, "123", Some(&holder))
+            .expect("valid card");
+        assert_eq!(write(&card).unwrap().len(), 113);
+
+        // Only American Express has a four-digit CVC, and its numbers are shorter, so no card
+        // has more digits of number and CVC together.
+        let longest_digits = Brand::ALL
+            .iter()
+            .map(|brand| usize::from(brand.max_length()) + usize::from(brand.cvc_length()))
+            .max();
+        assert_eq!(longest_digits, Some(19 + 3));
+    }
+}
