@@ -338,6 +338,33 @@ fn private_key_rejections() {
     );
 }
 
+/// Reads a TEST KEY of an unsupported size from `core/tests/key_files/`.
+fn odd_size_key(bits: usize) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/key_files/test-key-{bits}-bits.pem"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+#[test]
+fn pkcs8_modulus_outside_range_is_modulus_size() {
+    // aws-lc-rs itself rejects the 2047-bit key as invalid and accepts the 4104-bit one; both
+    // must report the size.
+    for bits in [2047, 4104] {
+        assert_eq!(
+            PrivateKey::from_pkcs8_pem(&odd_size_key(bits), "k").unwrap_err(),
+            KeyError::ModulusSize,
+            "{bits}-bit key"
+        );
+    }
+
+    let keys = common::test_keys();
+    for key in [&keys.primary, &keys.large] {
+        let pem = key.to_pkcs8_pem().unwrap();
+        let reloaded = PrivateKey::from_pkcs8_pem(&pem, "k").unwrap();
+        assert_eq!(reloaded.modulus_bits(), key.modulus_bits());
+    }
+}
+
 #[test]
 fn generated_key_seals_and_opens() {
     let key = PrivateKey::generate(3072, "generated-3072").unwrap();

@@ -6,6 +6,9 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
     KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey,
 };
+use spki::AlgorithmIdentifierRef;
+use spki::der::asn1::{OctetStringRef, UintRef};
+use spki::der::{Reader, SliceReader};
 use zeroize::Zeroizing;
 
 use super::spki::from_spki_der;
@@ -43,7 +46,7 @@ impl PrivateKey {
     }
 
     /// Reads an unencrypted PKCS#8 PEM document (`-----BEGIN PRIVATE KEY-----`) holding an RSA
-    /// key of 2048 to 4096 bits.
+    /// key of 2048 to 4096 bits; a key of another size fails with [`KeyError::ModulusSize`].
     pub fn from_pkcs8_pem(pem: &str, kid: &str) -> Result<PrivateKey, KeyError> {
         if !is_valid_id(kid) {
             return Err(KeyError::InvalidKid);
@@ -54,6 +57,15 @@ impl PrivateKey {
         if label != PKCS8_LABEL {
             return Err(KeyError::InvalidPem);
         }
+
+        // aws-lc-rs rejects a modulus under 2048 bits as an invalid key, so read the size first:
+        // every size outside the accepted range then gives the same error.
+        if let Some(bits) = pkcs8_modulus_bits(&der)
+            && !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits)
+        {
+            return Err(KeyError::ModulusSize);
+        }
+
         let key =
             PrivateDecryptingKey::from_pkcs8(&der).map_err(|_| KeyError::InvalidPrivateKey)?;
         PrivateKey::from_aws_lc(key, kid)
@@ -120,6 +132,41 @@ impl PrivateKey {
             public,
         })
     }
+}
+
+/// Reads the modulus size in bits of an RSA key in PKCS#8 DER (RFC 5208 section 5, with the
+/// RSAPrivateKey of RFC 8017 appendix A.1.2), without decoding the private components.
+/// Returns `None` for anything else, which aws-lc-rs then rejects with its own reason.
+fn pkcs8_modulus_bits(der: &[u8]) -> Option<usize> {
+    let mut reader = SliceReader::new(der).ok()?;
+    let (algorithm, private_key) = reader
+        .sequence(|info| {
+            let _version: u8 = info.decode()?;
+            let algorithm: AlgorithmIdentifierRef<'_> = info.decode()?;
+            let private_key: &OctetStringRef = info.decode()?;
+            // Attributes and, in version 2, the public key may follow; the size needs neither.
+            info.drain(info.remaining_len())?;
+            Ok::<_, spki::der::Error>((algorithm, private_key))
+        })
+        .ok()?;
+    if algorithm.oid != pkcs1::ALGORITHM_OID {
+        return None;
+    }
+
+    let mut reader = SliceReader::new(private_key.as_bytes()).ok()?;
+    let modulus = reader
+        .sequence(|key| {
+            let _version: u8 = key.decode()?;
+            let modulus: UintRef<'_> = key.decode()?;
+            key.drain(key.remaining_len())?;
+            Ok::<_, spki::der::Error>(modulus)
+        })
+        .ok()?;
+
+    // UintRef drops leading zero octets, so the first octet contains the top bit.
+    let bytes = modulus.as_bytes();
+    let first = *bytes.first()?;
+    Some(bytes.len() * 8 - first.leading_zeros() as usize)
 }
 
 impl fmt::Debug for PrivateKey {
