@@ -305,6 +305,18 @@ fn private_key_rejections() {
         PrivateKey::from_pkcs8_pem(&pem, "a b").unwrap_err(),
         KeyError::InvalidKid
     );
+    // A key store keeps `{kid}.pem`, where `.` and `..` would name directories.
+    for kid in [".", ".."] {
+        assert_eq!(
+            PrivateKey::from_pkcs8_pem(&pem, kid).unwrap_err(),
+            KeyError::InvalidKid
+        );
+        assert_eq!(
+            PublicKey::from_components(kid, keys.primary.public_key().n(), &[1, 0, 1])
+                .unwrap_err(),
+            KeyError::InvalidKid
+        );
+    }
     assert_eq!(
         PrivateKey::from_pkcs8_pem("no pem", "k").unwrap_err(),
         KeyError::InvalidPem

@@ -28,7 +28,8 @@ pub const MAX_ORIGIN_LEN: usize = "https://".len() + MAX_HOST_LEN + ":65535".len
 /// The checkout an envelope is bound to: the input of `seal` and `prepare`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
-    /// The checkout session id issued by the platform (1 to 128 characters of `A-Z a-z 0-9 - _ .`).
+    /// The checkout session id issued by the platform (1 to 128 characters of `A-Z a-z 0-9 - _ .`,
+    /// not all dots).
     pub session_id: String,
     /// The ASCII serialization of the checkout page's origin (RFC 6454 section 6.2), for example
     /// `https://shop.example`.
@@ -141,12 +142,14 @@ impl fmt::Display for ClaimsError {
 impl std::error::Error for ClaimsError {}
 
 /// Checks the `id` rule shared by `kid` and `sid`: 1 to [`MAX_ID_LEN`] characters of
-/// `A-Z a-z 0-9 - _ .`, so that ids are safe in URLs, file names and log lines.
+/// `A-Z a-z 0-9 - _ .`, not all dots, so that ids are safe in URLs, file names and log lines.
+/// An id of dots alone would name a directory (`.`, `..`) in a path such as `{kid}.pem`.
 pub(crate) fn is_valid_id(id: &str) -> bool {
     (1..=MAX_ID_LEN).contains(&id.len())
         && id
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+        && !id.bytes().all(|byte| byte == b'.')
 }
 
 /// Checks an envelope id: canonical base64url of 16 to 64 bytes.
@@ -335,8 +338,15 @@ mod tests {
     fn id_rule() {
         assert!(is_valid_id("cs_01HZX-abc.def"));
         assert!(is_valid_id(&"a".repeat(MAX_ID_LEN)));
+        for id in ["a.", ".a", "..a", "a..b", "_", "-"] {
+            assert!(is_valid_id(id), "rejected {id:?}");
+        }
         for id in [
             "",
+            ".",
+            "..",
+            "...",
+            &".".repeat(MAX_ID_LEN),
             "a b",
             "a/b",
             "a:b",

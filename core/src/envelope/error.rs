@@ -221,7 +221,8 @@ impl fmt::Display for SealError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SealError::InvalidSessionId => {
-                "invalid session id: use 1 to 128 of the characters A-Z a-z 0-9 '-' '_' '.'"
+                "invalid session id: use 1 to 128 of the characters A-Z a-z 0-9 '-' '_' '.', \
+                 not only dots"
             }
             SealError::InvalidOrigin => {
                 "invalid origin: use a serialized http or https origin such as https://shop.example"

@@ -7,7 +7,7 @@ use std::fmt;
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyError {
-    /// The key id breaks the id rule (1 to 128 characters of `A-Z a-z 0-9 - _ .`).
+    /// The key id breaks the id rule (1 to 128 characters of `A-Z a-z 0-9 - _ .`, not all dots).
     InvalidKid,
     /// The modulus is outside 2048 to 4096 bits.
     ModulusSize,
@@ -81,7 +81,8 @@ impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeyError::InvalidKid => f.write_str(
-                "invalid key id (kid): use 1 to 128 of the characters A-Z a-z 0-9 '-' '_' '.'",
+                "invalid key id (kid): use 1 to 128 of the characters A-Z a-z 0-9 '-' '_' '.', \
+                 not only dots",
             ),
             KeyError::ModulusSize => f.write_str("RSA modulus must have 2048 to 4096 bits"),
             KeyError::InvalidModulus => f.write_str("RSA modulus is even"),

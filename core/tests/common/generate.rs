@@ -1057,6 +1057,12 @@ pub fn generate(keys: &TestKeys) -> Vec<VectorFile> {
             Box::new(|m| set(m, "origin", quoted("http://[0:0:0:0:0:0:0:1]:8081"))),
             format_member("invalid_header_member", "origin"),
         ),
+        (
+            "kid_only_dots",
+            "`kid` .., which a key store would read as the parent directory",
+            Box::new(|m| set(m, "kid", quoted(".."))),
+            format_member("invalid_header_member", "kid"),
+        ),
     ];
     for (name, description, mutate, expect) in later_header_cases {
         let parts = sealed_with_members(&mut rng, &*mutate, payload.as_bytes(), primary);
