@@ -312,8 +312,7 @@ fn private_key_rejections() {
             KeyError::InvalidKid
         );
         assert_eq!(
-            PublicKey::from_components(kid, keys.primary.public_key().n(), &[1, 0, 1])
-                .unwrap_err(),
+            PublicKey::from_components(kid, keys.primary.public_key().n(), &[1, 0, 1]).unwrap_err(),
             KeyError::InvalidKid
         );
     }
