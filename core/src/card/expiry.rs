@@ -170,8 +170,8 @@ impl fmt::Display for Expiry {
 /// Parses an expiry date as typed and checks it against `today`.
 ///
 /// Accepts `MM/YY`, `MM/YYYY`, `M/YY`, `M/YYYY`, `MMYY` and `MMYYYY`, with ASCII or full-width
-/// digits, spaces anywhere, and as the slash an ASCII or full-width slash or the middle dot
-/// (`・`, `･`) that a Japanese IME in kana mode writes for the `/` key. Without a slash, a space between
+/// digits and spaces anywhere. The slash may be ASCII or full-width, or the middle dot (`・`,
+/// `･`) that a Japanese IME in kana mode writes for the `/` key. Without a slash, a space between
 /// month and year works as the separator (`12 30`). A two-digit year is the year ending in those digits
 /// closest to `today` within 50 years back and 49 ahead.
 ///
