@@ -336,7 +336,7 @@ async fn authorize_and_record(
     if let Some(error) = lock_error {
         return Err(reject(state, request, Some(&kid), error).await);
     }
-    tracing::info!(shop_id = %request.shop.id, session_id = %session.id, kid = %kid, "envelope accepted");
+    tracing::debug!(shop_id = %request.shop.id, session_id = %session.id, kid = %kid, "envelope accepted");
 
     let payment_id = random_id(PAYMENT_ID_PREFIX);
     let authorization = authorize(state, &payment_id, &session, &card).await;

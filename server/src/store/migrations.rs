@@ -20,7 +20,7 @@ pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
 
     for (index, script) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = index + 1;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(script)?;
         tx.pragma_update(None, "user_version", version as i64)?;
         tx.commit()?;
