@@ -12,7 +12,7 @@
 //! the blocking pool.
 //!
 //! NOTE: a write blocks its async worker thread for up to the busy timeout (5 s) while another
-//! process, such as the `shops` command, holds SQLite's write lock; those commands hold it for
+//! process, such as the `shops` command, holds SQLite's write lock. Those commands hold it for
 //! one short transaction.
 
 use std::fs::OpenOptions;
@@ -288,9 +288,8 @@ fn query_row_cached<T>(
 
 /// Begins a write transaction that takes SQLite's write lock at once (BEGIN IMMEDIATE), waiting
 /// up to the busy timeout for it. A deferred transaction that reads first and upgrades to a write
-/// later can fail with SQLITE_BUSY without calling the busy handler (SQLITE_BUSY_SNAPSHOT when
-/// another connection wrote in between); a payment failed that way once under load with the
-/// background checkpointer running.
+/// later can fail with SQLITE_BUSY without calling the busy handler. A payment failed that way
+/// once under load, with the background checkpointer running.
 fn immediate(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
