@@ -2,6 +2,7 @@
 // static file server on 127.0.0.1, and summary statistics.
 
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,19 @@ export async function startStatic({ port, mounts, headers = {}, dynamic }) {
     server.listen(port, '127.0.0.1', resolve);
   });
   return server;
+}
+
+/** Returns `wanted` as a number, or a port free on 127.0.0.1 right now when it is 0. */
+export async function freePort(wanted) {
+  if (Number(wanted) !== 0) return Number(wanted);
+  const probe = createTcpServer();
+  await new Promise((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 export function median(values) {

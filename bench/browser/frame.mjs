@@ -2,7 +2,7 @@
 // Chromium, against the real cardseal-server serving dist/.
 //
 // Usage: node bench/browser/frame.mjs [--server target/release/cardseal-server] [--dist dist]
-//        [--loads 25] [--platformPort 18490] [--shopPort 18491] [--out FILE.json]
+//        [--loads 25] [--platformPort N] [--shopPort N] [--out FILE.json] (ports: free ones by default)
 //
 // A shop page on its own origin includes the embed script (with its SRI hash) and mounts the
 // form, as a shop does. "Interactive" is the frame's `ready` message: it is posted after the wasm
@@ -16,18 +16,21 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, launchBrowser, median, parseArgs, quantile, startStatic } from './common.mjs';
+import { ROOT, freePort, launchBrowser, median, parseArgs, quantile, startStatic } from './common.mjs';
 
 const options = parseArgs({
   server: join(ROOT, 'target/release/cardseal-server'),
   dist: join(ROOT, 'dist'),
   loads: '25',
-  platformPort: '18490',
-  shopPort: '18491',
+  platformPort: '0',
+  shopPort: '0',
   out: '',
 });
-const platform = `http://127.0.0.1:${options.platformPort}`;
-const shopOrigin = `http://127.0.0.1:${options.shopPort}`;
+const platformPort = await freePort(options.platformPort);
+let shopPort = await freePort(options.shopPort);
+while (shopPort === platformPort) shopPort = await freePort(options.shopPort);
+const platform = `http://127.0.0.1:${platformPort}`;
+const shopOrigin = `http://127.0.0.1:${shopPort}`;
 const integrity = readFileSync(join(options.dist, 'embed/cardseal.js.sri'), 'utf8').trim();
 
 // The service on its own data directory, with one shop registered for the shop origin.
@@ -37,7 +40,7 @@ const shop = JSON.parse(execFileSync(options.server,
   { encoding: 'utf8' }));
 const log = openSync(join(dataDir, 'server.log'), 'a');
 const service = spawn(options.server,
-  ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${options.platformPort}`, '--assets', options.dist],
+  ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${platformPort}`, '--assets', options.dist],
   { stdio: ['ignore', log, log] });
 await waitReady();
 
@@ -52,7 +55,7 @@ const parentPage = (sessionId) => `<!doctype html>
 </script></body></html>`;
 const sessions = new Map();
 const shopServer = await startStatic({
-  port: Number(options.shopPort),
+  port: shopPort,
   mounts: {},
   dynamic: (url) => (url.pathname === '/' ? { type: 'text/html; charset=utf-8', body: parentPage(sessions.get(url.searchParams.get('load'))) } : null),
 });

@@ -7,20 +7,21 @@
 // Chromium's worker threads shows up as "(idle)" time on the main thread while a seal waits.
 
 import { join } from 'node:path';
-import { ROOT, launchBrowser, parseArgs, startStatic } from './common.mjs';
+import { ROOT, freePort, launchBrowser, parseArgs, startStatic } from './common.mjs';
 
 const options = parseArgs({
   bits: '2048',
   count: '3000',
   variants: 'plain_webcrypto,cardseal_webcrypto,cardseal_webcrypto_frame_build',
   top: '25',
-  port: '18472',
+  port: '0',
   dist: join(ROOT, 'dist'),
 });
 const SAMPLING_INTERVAL_US = 25;
+const port = await freePort(options.port);
 
 const server = await startStatic({
-  port: Number(options.port),
+  port,
   mounts: { '/pkg/': join(options.dist, 'pkg'), '/': join(ROOT, 'bench/browser/seal') },
   headers: {
     'cross-origin-opener-policy': 'same-origin',
@@ -31,7 +32,7 @@ const server = await startStatic({
 const browser = await launchBrowser();
 try {
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`http://127.0.0.1:${options.port}/index.html`);
+  await page.goto(`http://127.0.0.1:${port}/index.html`);
   await page.waitForFunction(() => window.benchReady === true);
   await page.evaluate((bits) => window.prepareVariants(bits), Number(options.bits));
   const cdp = await page.context().newCDPSession(page);

@@ -1,7 +1,7 @@
 // Seal latency in headless Chromium: cardseal (WebCrypto path, pure-Rust path, one-shot seal())
 // beside the same JWE made with WebCrypto from plain JavaScript in the same page.
 //
-// Usage: node bench/browser/seal.mjs [--dist dist] [--port 18470] [--loads 5] [--runs 200]
+// Usage: node bench/browser/seal.mjs [--dist dist] [--port N (default: a free one)] [--loads 5] [--runs 200]
 //        [--warmUp 30] [--sizes 2048,3072,4096] [--out FILE.json]
 // Each load is a fresh browser context. Every sampled envelope is opened by npm jose with the
 // page's private key, and its header and card payload are checked, so no variant is timed on a
@@ -10,11 +10,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as jose from 'jose';
-import { ROOT, launchBrowser, median, parseArgs, quantile, startStatic } from './common.mjs';
+import { ROOT, freePort, launchBrowser, median, parseArgs, quantile, startStatic } from './common.mjs';
 
 const options = parseArgs({
   dist: join(ROOT, 'dist'),
-  port: '18470',
+  port: '0',
   loads: '5',
   runs: '200',
   warmUp: '30',
@@ -22,7 +22,7 @@ const options = parseArgs({
   samples: '3',
   out: '',
 });
-const port = Number(options.port);
+const port = await freePort(options.port);
 const sizes = options.sizes.split(',').map(Number);
 
 // Cross-origin isolation gives performance.now() 5-microsecond precision instead of 100.

@@ -72,7 +72,7 @@ fn main() {
 
 fn payments(options: &Options) -> Value {
     let data_dir = fresh_dir(options, &format!("payments-{}", options.bits));
-    let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let listen = listen_address(options.port);
     let shop = Shop {
         api_key: service::add_shop(&options.binary, &data_dir, SHOP_ORIGIN),
         origin: SHOP_ORIGIN.to_owned(),
@@ -172,7 +172,7 @@ fn payments(options: &Options) -> Value {
 }
 
 fn startup(options: &Options) -> Value {
-    let listen = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let listen = listen_address(options.port);
     let mut fresh = serde_json::Map::new();
     let mut existing = serde_json::Map::new();
 
@@ -323,6 +323,17 @@ fn print_times(label: &str, times: &[f64]) {
     );
 }
 
+/// The address to start the service on: `port`, or a port free right now when it is 0.
+fn listen_address(port: u16) -> SocketAddr {
+    let port = if port == 0 {
+        let probe = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("no free port");
+        probe.local_addr().expect("probe address").port()
+    } else {
+        port
+    };
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
 /// An empty directory under the work directory.
 fn fresh_dir(options: &Options, name: &str) -> PathBuf {
     let dir = options.work_dir.join(name);
@@ -339,7 +350,7 @@ fn parse_options() -> Options {
         command: String::new(),
         binary: workspace.join("target/release/cardseal-server"),
         work_dir: std::env::temp_dir().join(format!("cardseal-bench-{}", std::process::id())),
-        port: 18480,
+        port: 0,
         bits: 3072,
         out: None,
         levels: vec![1, 2, 4, 8, 16, 32],
@@ -413,7 +424,7 @@ fn usage(arg: &str) -> ! {
          usage: service payments [--bits 3072] [--levels 1,2,4,8,16,32] [--phase-secs 4]\n\
          \x20        [--fractions 0.25,0.5,0.75] [--open-secs 10] [--workers 64] [--capacity-secs 3]\n\
          \x20      service startup [--runs 20] [--startup-bits 2048,3072]\n\
-         common: [--binary PATH] [--work-dir DIR] [--port 18480] [--out FILE.json]"
+         common: [--binary PATH] [--work-dir DIR] [--port N (default: a free one)] [--out FILE.json]"
     );
     std::process::exit(2)
 }
