@@ -807,3 +807,77 @@ fn serve_runs_on_embedded_defaults() {
         .count();
     assert_eq!(pem_count, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_reference_rejects_card_numbers() {
+    let platform = Platform::start(&[]).await;
+    let shop = platform.add_shop("Test shop", SHOP_ORIGIN);
+
+    // Public test numbers (Visa 4111..., JCB 3530...) in the forms a shop might paste them.
+    let full_width: String = "3530111333300000"
+        .chars()
+        .map(|c| char::from_u32(0xFF10 + c.to_digit(10).unwrap()).unwrap())
+        .collect();
+    let card_like = [
+        "4111111111111111",
+        "4111 1111 1111 1111",
+        "order-4111-1111-1111-1111",
+        full_width.as_str(),
+    ];
+    for reference in card_like {
+        let response = platform
+            .client
+            .post(platform.url("/v1/checkout-sessions"))
+            .bearer_auth(&shop.api_key)
+            .json(&json!({"amount": 100, "currency": "JPY", "order_reference": reference}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{reference}");
+        let text = response.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["code"], "card_number_in_reference");
+        assert_eq!(body["field"], "order_reference");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("do not put card numbers"),
+            "{text}"
+        );
+        assert!(!text.contains("1111 1111"), "value echoed: {text}");
+        assert!(!text.contains("11111111"), "value echoed: {text}");
+        assert!(!text.contains("\u{FF11}"), "value echoed: {text}");
+    }
+
+    for reference in ["A-1001", "4111111111111112", "2026-01-31 12345"] {
+        let response = platform
+            .client
+            .post(platform.url("/v1/checkout-sessions"))
+            .bearer_auth(&shop.api_key)
+            .json(&json!({"amount": 100, "currency": "JPY", "order_reference": reference}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{reference}");
+    }
+
+    let mut platform = platform;
+    platform.stop();
+    let db = rusqlite::Connection::open(platform.data().join("d/cardseal.db")).unwrap();
+    for reference in card_like {
+        let stored: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM checkout_sessions WHERE order_reference = ?1",
+                [reference],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(stored, 0, "card-like reference reached the database");
+    }
+    let log = fs::read_to_string(&platform.log_path).unwrap();
+    assert!(
+        !log.contains("4111111111111111") && !log.contains("4111 1111"),
+        "card-like reference reached the log"
+    );
+}

@@ -23,6 +23,8 @@ pub enum ProblemKind {
     TooManyHeaders,
     UnsupportedMediaType,
     InvalidRequest,
+    /// `order_reference` contains a digit run that passes the Luhn check, like a card number.
+    CardNumberInReference,
     AmountInvalid,
     CurrencyUnsupported,
     IdempotencyKeyMissing,
@@ -51,13 +53,14 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// All kinds, for documentation tests.
-    pub const ALL: [ProblemKind; 30] = [
+    pub const ALL: [ProblemKind; 31] = [
         ProblemKind::Unauthorized,
         ProblemKind::RateLimited,
         ProblemKind::BodyTooLarge,
         ProblemKind::TooManyHeaders,
         ProblemKind::UnsupportedMediaType,
         ProblemKind::InvalidRequest,
+        ProblemKind::CardNumberInReference,
         ProblemKind::AmountInvalid,
         ProblemKind::CurrencyUnsupported,
         ProblemKind::IdempotencyKeyMissing,
@@ -95,9 +98,17 @@ impl ProblemKind {
             InvalidRequest | IdempotencyKeyMissing | IdempotencyKeyInvalid | EnvelopeMalformed => {
                 StatusCode::BAD_REQUEST
             }
-            AmountInvalid | CurrencyUnsupported | IdempotencyKeyReused | UnknownKey
-            | EnvelopeStale | EnvelopeNotYetValid | SessionMismatch | OriginMismatch
-            | EnvelopeInvalid | CardExpired => StatusCode::UNPROCESSABLE_ENTITY,
+            AmountInvalid
+            | CurrencyUnsupported
+            | CardNumberInReference
+            | IdempotencyKeyReused
+            | UnknownKey
+            | EnvelopeStale
+            | EnvelopeNotYetValid
+            | SessionMismatch
+            | OriginMismatch
+            | EnvelopeInvalid
+            | CardExpired => StatusCode::UNPROCESSABLE_ENTITY,
             SessionNotFound | PaymentNotFound | NotFound => StatusCode::NOT_FOUND,
             SessionExpired | SessionUsed | PaymentInProgress | EnvelopeReplayed
             | IdempotencyKeyInUse => StatusCode::CONFLICT,
@@ -117,6 +128,7 @@ impl ProblemKind {
             TooManyHeaders => "too_many_headers",
             UnsupportedMediaType => "unsupported_media_type",
             InvalidRequest => "invalid_request",
+            CardNumberInReference => "card_number_in_reference",
             AmountInvalid => "amount_invalid",
             CurrencyUnsupported => "currency_unsupported",
             IdempotencyKeyMissing => "idempotency_key_missing",
@@ -154,6 +166,7 @@ impl ProblemKind {
             TooManyHeaders => "too many request header fields",
             UnsupportedMediaType => "request body must be application/json",
             InvalidRequest => "invalid request body",
+            CardNumberInReference => "order_reference looks like it contains a card number",
             AmountInvalid => "invalid amount",
             CurrencyUnsupported => "unsupported currency",
             IdempotencyKeyMissing => "missing Idempotency-Key header",

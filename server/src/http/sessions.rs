@@ -19,6 +19,9 @@ pub const SESSION_ID_PREFIX: &str = "cs_";
 const MAX_AMOUNT: u64 = 99_999_999;
 /// Maximum length of an order reference, in characters.
 const MAX_ORDER_REFERENCE_CHARS: usize = 64;
+/// Shortest digit run in an order reference that is checked for a card number. Card numbers
+/// (ISO/IEC 7812 PANs) have 12 to 19 digits.
+const MIN_CARD_NUMBER_DIGITS: usize = 12;
 
 /// Supported currencies with their ISO 4217 minor unit digits. Amounts are integers in the minor
 /// unit: yen for JPY (no minor unit), cents for USD and EUR.
@@ -108,7 +111,73 @@ fn validate(request: &CreateSessionRequest) -> Result<(), Problem> {
             ))
             .field("order_reference"));
     }
+    if contains_card_number(reference) {
+        // The detail is fixed text: the reference itself may be a card number.
+        return Err(Problem::new(ProblemKind::CardNumberInReference)
+            .detail(
+                "order_reference contains a digit sequence that passes the Luhn check like a card number; do not put card numbers in order_reference",
+            )
+            .field("order_reference"));
+    }
     Ok(())
+}
+
+/// Returns the value of an ASCII or full-width (U+FF10 to U+FF19) decimal digit.
+fn digit_value(c: char) -> Option<u8> {
+    match c {
+        '0'..='9' => Some(c as u8 - b'0'),
+        '\u{FF10}'..='\u{FF19}' => Some((c as u32 - 0xFF10) as u8),
+        _ => None,
+    }
+}
+
+/// Spaces and hyphens, ASCII or full-width, that people type between groups of card digits.
+fn is_digit_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '\u{3000}' | '\u{FF0D}')
+}
+
+/// Luhn check (ISO/IEC 7812-1 annex B) over digit values, check digit last.
+fn passes_luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// Checks whether `text` contains a run of at least [`MIN_CARD_NUMBER_DIGITS`] digits that passes
+/// the Luhn check. Spaces and hyphens between digits join a run; any other character ends it.
+///
+/// NOTE: about one in ten digit runs of that length passes the Luhn check by chance, so a shop
+/// whose references are long plain numbers sees some of them rejected.
+fn contains_card_number(text: &str) -> bool {
+    let mut run: Vec<u8> = Vec::new();
+    let check = |run: &mut Vec<u8>| {
+        let found = run.len() >= MIN_CARD_NUMBER_DIGITS && passes_luhn(run);
+        run.clear();
+        found
+    };
+    for c in text.chars() {
+        if let Some(value) = digit_value(c) {
+            run.push(value);
+        } else if is_digit_separator(c) && !run.is_empty() {
+            // A separator keeps the run going; only digits are collected.
+            continue;
+        } else if check(&mut run) {
+            return true;
+        }
+    }
+    check(&mut run)
 }
 
 fn internal(error: impl std::fmt::Display, what: &str) -> Problem {
@@ -258,6 +327,30 @@ mod tests {
             code_of(validate(&request(1, "JPY", "a\nb"))),
             Some("invalid_request")
         );
+        for card_like in [
+            "4111111111111111",
+            "4111 1111 1111 1111",
+            "order 4111-1111-1111-1111 paid",
+            "\u{FF14}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}",
+        ] {
+            assert_eq!(
+                code_of(validate(&request(1, "JPY", card_like))),
+                Some("card_number_in_reference"),
+                "{card_like}"
+            );
+        }
+        for plain in [
+            "4111111111111112",
+            "12345678903",
+            "A4111111111B",
+            "2026-01-31",
+        ] {
+            assert_eq!(
+                code_of(validate(&request(1, "JPY", plain))),
+                None,
+                "{plain}"
+            );
+        }
         let long = "注".repeat(MAX_ORDER_REFERENCE_CHARS + 1);
         assert_eq!(
             code_of(validate(&request(1, "JPY", &long))),
