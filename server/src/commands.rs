@@ -297,6 +297,18 @@ async fn add_shop(
     Ok(())
 }
 
+/// State of an API key as `shops list` shows it: a disabled shop's keys do not work whatever
+/// their expiry.
+fn api_key_state(shop: &Shop, key: &ApiKeyRecord, now: i64) -> &'static str {
+    if shop.disabled_at.is_some() {
+        "disabled"
+    } else if key.expires_at <= now {
+        "expired"
+    } else {
+        "valid"
+    }
+}
+
 async fn list_shops(store: &SqliteStore, json: bool) -> Result<(), CommandError> {
     let now = now_unix();
     let mut rows = Vec::new();
@@ -320,6 +332,7 @@ async fn list_shops(store: &SqliteStore, json: bool) -> Result<(), CommandError>
                         "created_at": rfc3339(k.created_at),
                         "expires_at": rfc3339(k.expires_at),
                         "expired": k.expires_at <= now,
+                        "state": api_key_state(shop, k, now),
                     })).collect::<Vec<_>>(),
                 })
             })
@@ -336,15 +349,10 @@ async fn list_shops(store: &SqliteStore, json: bool) -> Result<(), CommandError>
         };
         out!("{}  {}  {}  {}", shop.id, status, shop.origin, shop.name);
         for key in keys {
-            let state = if key.expires_at <= now {
-                "expired"
-            } else {
-                "valid"
-            };
             out!(
                 "    key {}  {}  expires {}",
                 key.key_id,
-                state,
+                api_key_state(&shop, &key, now),
                 rfc3339(key.expires_at)
             );
         }

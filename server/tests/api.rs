@@ -881,3 +881,43 @@ async fn order_reference_rejects_card_numbers() {
         "card-like reference reached the log"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_list_shows_disabled_keys() {
+    let platform = Platform::start(&[]).await;
+    let enabled = platform.add_shop("Enabled shop", SHOP_ORIGIN);
+    let disabled = platform.add_shop("Disabled shop", "https://disabled.example");
+    platform.cli_ok(&["shops", "disable", &disabled.shop_id]);
+
+    let listed: Value =
+        serde_json::from_str(&platform.cli_ok(&["shops", "list", "--json"])).unwrap();
+    for shop in listed.as_array().unwrap() {
+        let expected = if shop["shop_id"] == disabled.shop_id.as_str() {
+            "disabled"
+        } else {
+            "valid"
+        };
+        for key in shop["api_keys"].as_array().unwrap() {
+            assert_eq!(key["state"], expected, "{shop}");
+        }
+    }
+
+    let text = platform.cli_ok(&["shops", "list"]);
+    let mut current_shop = "";
+    let mut key_lines = 0;
+    for line in text.lines() {
+        if !line.starts_with("    key ") {
+            current_shop = line.split_whitespace().next().unwrap();
+            continue;
+        }
+        key_lines += 1;
+        let state = line.split_whitespace().nth(2).unwrap();
+        if current_shop == disabled.shop_id {
+            assert_eq!(state, "disabled", "{text}");
+        } else {
+            assert_eq!(current_shop, enabled.shop_id);
+            assert_eq!(state, "valid", "{text}");
+        }
+    }
+    assert_eq!(key_lines, 2, "{text}");
+}
