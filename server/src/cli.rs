@@ -192,7 +192,9 @@ pub enum KeysCommand {
         /// Retire every retiring key whose grace period has ended
         #[arg(long)]
         expired: bool,
-        /// Allow retiring the active key, which leaves no key to seal with
+        /// Allow retiring the active key, which leaves no key to seal with, or a retiring key
+        /// before its grace period ends, which breaks envelopes sealed by pages that fetched the
+        /// key set earlier
         #[arg(long)]
         force: bool,
     },

@@ -71,6 +71,12 @@ pub enum KeyStoreError {
     ActiveKeyExists(String),
     /// Retiring the active key needs `--force`, because nothing could seal afterwards.
     RetireActive(String),
+    /// Retiring a key before its grace period ends needs `--force`, because pages that fetched
+    /// the key set earlier may still seal to it.
+    RetireInGracePeriod {
+        kid: String,
+        retire_at: i64,
+    },
     AlreadyRetired(String),
     Generate(String),
 }
@@ -102,6 +108,11 @@ impl fmt::Display for KeyStoreError {
             KeyStoreError::RetireActive(kid) => write!(
                 f,
                 "key {kid} is the active key; rotate first, or pass --force to leave no key for sealing"
+            ),
+            KeyStoreError::RetireInGracePeriod { kid, retire_at } => write!(
+                f,
+                "key {kid} is in its grace period until {}: pages that fetched the key set earlier may still seal to it; retire it after that time (`keys retire --expired`), or pass --force to retire it now",
+                rfc3339(*retire_at)
             ),
             KeyStoreError::AlreadyRetired(kid) => write!(f, "key {kid} is already retired"),
             KeyStoreError::Generate(reason) => write!(f, "key generation failed: {reason}"),
@@ -369,7 +380,8 @@ impl KeyStore {
         Ok((created, retiring))
     }
 
-    /// Retires a key: it opens nothing from now on and its private key file is deleted.
+    /// Retires a key: it opens nothing from now on and its private key file is deleted. Without
+    /// `force`, the active key and a retiring key still in its grace period are kept.
     pub fn retire(&self, kid: &str, force: bool) -> Result<KeyMetadata, KeyStoreError> {
         let mut metadata = self
             .list()?
@@ -379,6 +391,14 @@ impl KeyStore {
         match metadata.state {
             KeyState::Retired => return Err(KeyStoreError::AlreadyRetired(metadata.kid)),
             KeyState::Active if !force => return Err(KeyStoreError::RetireActive(metadata.kid)),
+            KeyState::Retiring if !force => {
+                if let Some(retire_at) = metadata.retire_at.filter(|&at| at > now_unix()) {
+                    return Err(KeyStoreError::RetireInGracePeriod {
+                        kid: metadata.kid,
+                        retire_at,
+                    });
+                }
+            }
             _ => {}
         }
 
@@ -621,7 +641,12 @@ mod tests {
             store.retire(&second.kid, false),
             Err(KeyStoreError::RetireActive(_))
         ));
-        store.retire(&first.kid, false).unwrap();
+        assert!(matches!(
+            store.retire(&first.kid, false),
+            Err(KeyStoreError::RetireInGracePeriod { .. })
+        ));
+        assert!(store.dir().join(format!("{}.pem", first.kid)).exists());
+        store.retire(&first.kid, true).unwrap();
         assert!(!store.dir().join(format!("{}.pem", first.kid)).exists());
         let ring = store.load_ring().unwrap();
         assert!(matches!(

@@ -360,9 +360,26 @@ async fn retired_key_opens_nothing() {
     let old_kid = platform.jwks_kids().await[0].clone();
     let envelope = platform.seal_for(JCB_APPROVED, &session).await;
 
-    platform.cli_ok(&["keys", "rotate", "--bits", "2048"]);
-    let refused = platform.cli(&["keys", "retire", &old_kid, "--force"]);
-    assert!(refused.status.success());
+    let rotated: Value =
+        serde_json::from_str(&platform.cli_ok(&["keys", "rotate", "--bits", "2048", "--json"]))
+            .unwrap();
+    let retire_at = rotated["retiring"]["retire_at"].as_str().unwrap();
+    let pem = platform
+        .data()
+        .join("d/keys")
+        .join(format!("{old_kid}.pem"));
+
+    // Inside the grace period, retiring needs --force and the message says why and until when.
+    let refused = platform.cli(&["keys", "retire", &old_kid]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("grace period"), "{message}");
+    assert!(message.contains(retire_at), "{message}");
+    assert!(message.contains("--force"), "{message}");
+    assert!(pem.exists(), "refused retirement kept the private key file");
+
+    let forced = platform.cli(&["keys", "retire", &old_kid, "--force"]);
+    assert!(forced.status.success());
     assert!(
         !platform
             .data()
