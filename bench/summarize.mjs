@@ -93,54 +93,66 @@ if (seal) {
   say();
   say(`Command: ${command('seal')}${loadAt('seal')}`);
   say();
-  say(`Chromium ${seal.chromium}; ${seal.loads} fresh loads x ${seal.runs} timed runs per variant and size after warm-up; ` +
-    'medians over all runs (ms); ratio against plain JavaScript WebCrypto with the same key handling.');
+  say(`Chromium ${seal.chromium}; per build ${seal.loads} fresh loads x ${seal.runs} timed runs per variant and size after warm-up; ` +
+    'medians over all runs (ms); ratio against plain JavaScript WebCrypto in the same pages with the same key handling ' +
+    '(`plain_webcrypto` for the cached-key variants, `plain_webcrypto_import` for those that import the key on each call).');
   say();
-  const names = Object.keys(seal.sizes[0].variants);
-  say(`| key | ${names.join(' | ')} |`);
-  say(`|---|${names.map(() => '---:').join('|')}|`);
-  for (const size of seal.sizes) {
-    say(`| ${size.bits} | ${names.map((n) => `${fixed(size.variants[n].median_ms, 3)} (x${fixed(size.variants[n].ratio, 2)})`).join(' | ')} |`);
+  for (const build of seal.builds) {
+    const names = Object.keys(build.sizes[0].variants);
+    say(`${build.build === 'webcrypto' ? 'Build without the pure-Rust fallback (what the hosted frame loads)' : 'Full build (with the pure-Rust fallback)'}, ` +
+      `module instantiation median ${fixed(median(build.instantiate_ms))} ms:`);
+    say();
+    say(`| key | ${names.join(' | ')} |`);
+    say(`|---|${names.map(() => '---:').join('|')}|`);
+    for (const size of build.sizes) {
+      say(`| ${size.bits} | ${names.map((n) => `${fixed(size.variants[n].median_ms, 3)} (x${fixed(size.variants[n].ratio, 2)})`).join(' | ')} |`);
+    }
+    say();
   }
-  say();
-  for (const size of seal.sizes) {
-    const ratios = ['cardseal_webcrypto', 'cardseal_webcrypto_frame_build']
-      .filter((n) => size.variants[n])
-      .map((n) => `${n} x${fixed(size.variants[n].ratio, 2)}`);
-    const worst = Math.max(...['cardseal_webcrypto', 'cardseal_webcrypto_frame_build']
-      .filter((n) => size.variants[n]).map((n) => size.variants[n].ratio));
-    say(`- ${size.bits}-bit: goal <= ${SEAL_GOAL_RATIO}x WebCrypto ${verdict(worst <= SEAL_GOAL_RATIO)} (${ratios.join(', ')})`);
+  for (const bits of seal.builds[0].sizes.map((s) => s.bits)) {
+    const ratios = seal.builds.map((b) => [b.build, b.sizes.find((s) => s.bits === bits).variants.cardseal_webcrypto.ratio]);
+    const worst = Math.max(...ratios.map(([, r]) => r));
+    say(`- ${bits}-bit: goal <= ${SEAL_GOAL_RATIO}x WebCrypto ${verdict(worst <= SEAL_GOAL_RATIO)} ` +
+      `(cardseal_webcrypto ${ratios.map(([b, r]) => `x${fixed(r, 2)} in the ${b} build`).join(', ')})`);
   }
-  say(`- module instantiation (init) median ${fixed(median(seal.instantiate_ms))} ms`);
   say();
 }
 
 const open1 = read('open-1.json');
 const open2 = read('open-2.json');
-const opensslText = text('openssl.txt');
-const openssl = {};
-for (const match of opensslText.matchAll(/rsa\s+(\d+)\s+bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)/g)) {
-  openssl[match[1]] = Number(match[2]);
+// Private-key operations per second (the sign/s column) by key size, from openssl speed.
+function opensslSigns(output) {
+  const signs = {};
+  for (const match of output.matchAll(/rsa\s+(\d+)\s+bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)/g)) {
+    signs[match[1]] = Number(match[2]);
+  }
+  return signs;
 }
+const openssl = opensslSigns(text('openssl.txt'));
+const openssl2 = opensslSigns(text('openssl-2.txt'));
 if (open1) {
   say('## `open` throughput per core');
   say();
-  say(`Commands: ${command('open-1')}${loadAt('open-1')}; ${command('open-2')}; ${command('openssl')}`);
+  say(`Commands: ${command('open-1')}${loadAt('open-1')}; ${command('open-2')}${loadAt('open-2')}; ` +
+    `${command('openssl')}${loadAt('openssl')}; ${command('openssl-2')}`);
   say();
-  say('Operations per second on one thread (median of interleaved rounds); ratio against raw aws-lc-rs RSA-OAEP on the same key and ciphertext.');
+  say('One thread: operations per second of CPU time the bench thread got (median of interleaved rounds; ' +
+    'time lost to other processes does not count), with the ratio against raw aws-lc-rs RSA-OAEP on the same key and ciphertext. ' +
+    'Two threads and `openssl speed -multi 2`: total operations per wall-clock second.');
   say();
-  say('| key | openssl speed (sign/s) | raw aws-lc-rs RSA-OAEP | raw JWE (RSA-OAEP + AES-GCM) | cardseal `ParsedEnvelope::open` | cardseal `envelope::open` (parse + open) | 2 threads: open |');
-  say('|---|---:|---:|---:|---:|---:|---:|');
+  say('| key | openssl speed (sign/s) | raw aws-lc-rs RSA-OAEP | raw JWE (RSA-OAEP + AES-GCM) | cardseal `ParsedEnvelope::open` | cardseal `envelope::open` (parse + open) | 2 threads: raw / open | openssl -multi 2 |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const bits of [...new Set(open1.map((r) => r.bits))]) {
-    const rate = (rows, variant) => rows?.find((r) => r.bits === bits && r.variant === variant)?.ops_per_sec;
-    const raw = rate(open1, 'raw_oaep');
-    const cell = (variant) => `${fixed(rate(open1, variant))} (x${fixed(rate(open1, variant) / raw, 3)})`;
-    say(`| ${bits} | ${fixed(openssl[bits])} | ${fixed(raw)} | ${cell('raw_jwe')} | ${cell('open')} | ${cell('parse_open')} | ${fixed(rate(open2, 'open'))} |`);
+    const row = (rows, variant) => rows?.find((r) => r.bits === bits && r.variant === variant);
+    const raw = row(open1, 'raw_oaep').ops_per_cpu_sec;
+    const cell = (variant) => `${fixed(row(open1, variant).ops_per_cpu_sec)} (x${fixed(row(open1, variant).ops_per_cpu_sec / raw, 3)})`;
+    say(`| ${bits} | ${fixed(openssl[bits])} | ${fixed(raw)} | ${cell('raw_jwe')} | ${cell('open')} | ${cell('parse_open')} | ` +
+      `${fixed(row(open2, 'raw_oaep')?.ops_per_sec)} / ${fixed(row(open2, 'open')?.ops_per_sec)} | ${fixed(openssl2[bits])} |`);
   }
   say();
   const worst = Math.min(...open1.filter((r) => r.variant === 'parse_open').map((r) => {
-    const raw = open1.find((x) => x.bits === r.bits && x.variant === 'raw_oaep').ops_per_sec;
-    return r.ops_per_sec / raw;
+    const raw = open1.find((x) => x.bits === r.bits && x.variant === 'raw_oaep').ops_per_cpu_sec;
+    return r.ops_per_cpu_sec / raw;
   }));
   say(`Goal >= ${OPEN_GOAL_RATIO} of raw aws-lc-rs: ${verdict(worst >= OPEN_GOAL_RATIO)} (lowest ratio of parse + open: ${fixed(worst, 3)}).`);
   say();
@@ -154,7 +166,8 @@ if (payments) {
   say();
   say(`Key: ${payments.bits}-bit RSA (the service default). Per-shop rate limit off (\`--rate-limit 0\`). ` +
     'Load generator on the same 2 cores, over loopback. Capacity of the cryptography measured in the same run on the same key: ' +
-    `\`ParsedEnvelope::open\` ${fixed(payments.open_1_thread)}/s on 1 thread, ${fixed(payments.open_2_threads)}/s on 2 threads.`);
+    `\`ParsedEnvelope::open\` ${fixed(payments.open_1_thread)}/s on 1 thread (${fixed(payments.open_per_cpu_second)} per CPU-second), ` +
+    `${fixed(payments.open_2_threads)}/s on 2 threads.`);
   say();
   say('Closed loop (each connection sends its next payment when the answer arrives):');
   say();
@@ -174,7 +187,7 @@ if (payments) {
   say();
   const best = payments.closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));
   const ratio = payments.max_throughput / payments.open_2_threads;
-  const openCpuMs = 1000 / payments.open_1_thread;
+  const openCpuMs = 1000 / (payments.open_per_cpu_second ?? payments.open_1_thread);
   const cpuShare = 1 - openCpuMs / best.server_cpu_ms_per_payment;
   say(`- Highest throughput ${fixed(payments.max_throughput)} payments/s (${best.concurrency} connections) = ${fixed(ratio * 100)}% of the 2-thread open capacity; ` +
     `everything but the cryptography takes ${fixed((1 - ratio) * 100)}% of it, load generator included. Goal <= ${OVERHEAD_GOAL * 100}%: ${verdict(1 - ratio <= OVERHEAD_GOAL)}.`);

@@ -13,8 +13,10 @@
 //!   check, then `open`), which is what the service calls per payment.
 //!
 //! Variants are interleaved round by round so that a change in machine load hits all of them
-//! alike; the figure per variant is the median of its rounds. With `--threads N` every variant
-//! runs on N threads at once and the figure is their total rate.
+//! alike; the figure per variant is the median of its rounds. Each round gives two rates:
+//! operations per wall-clock second (with `--threads N`, the total of N threads running at once)
+//! and operations per second of CPU time the bench threads got, which time lost to other
+//! processes does not lower.
 //!
 //! Run: `cargo bench -p cardseal-core --features open --bench open -- [--rounds R]
 //! [--round-ms MS] [--threads N] [--bits 2048,3072] [--out FILE.json]`.
@@ -102,7 +104,7 @@ fn main() {
             continue;
         }
 
-        let mut rates: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
+        let mut rates: Vec<Vec<Rate>> = vec![Vec::new(); VARIANTS.len()];
         for &variant in &VARIANTS {
             run_for(&fixture, variant, options.threads, WARM_UP);
         }
@@ -112,27 +114,35 @@ fn main() {
             }
         }
 
-        let raw = median(&rates[0]);
+        let wall = |index: usize| rates[index].iter().map(|r| r.wall).collect::<Vec<_>>();
+        let cpu = |index: usize| rates[index].iter().map(|r| r.cpu).collect::<Vec<_>>();
+        let raw_cpu = median(&cpu(0));
         for (index, &variant) in VARIANTS.iter().enumerate() {
-            let rate = median(&rates[index]);
-            let spread = spread(&rates[index]);
+            let rate = median(&wall(index));
+            let per_cpu = median(&cpu(index));
             println!(
-                "rsa{bits:<5} {:<11} {:>9.1} ops/s  ({:>6.1} us/op per thread, x{:.3} of raw_oaep, rounds spread {:.1}%)",
+                "rsa{bits:<5} {:<11} {:>8.1} ops/s wall, {:>8.1} ops per CPU-second ({:>6.1} us CPU/op, x{:.3} of raw_oaep; rounds spread {:.1}% wall, {:.1}% CPU)",
                 variant.name(),
                 rate,
-                options.threads as f64 * 1e6 / rate,
-                rate / raw,
-                spread * 100.0,
+                per_cpu,
+                1e6 / per_cpu,
+                per_cpu / raw_cpu,
+                spread(&wall(index)) * 100.0,
+                spread(&cpu(index)) * 100.0,
             );
-            results.push(format!(
-                "{{\"bits\":{bits},\"variant\":\"{}\",\"threads\":{},\"ops_per_sec\":{rate:.2},\"rounds\":[{}]}}",
-                variant.name(),
-                options.threads,
-                rates[index]
+            let list = |values: Vec<f64>| {
+                values
                     .iter()
                     .map(|r| format!("{r:.2}"))
                     .collect::<Vec<_>>()
-                    .join(","),
+                    .join(",")
+            };
+            results.push(format!(
+                "{{\"bits\":{bits},\"variant\":\"{}\",\"threads\":{},\"ops_per_sec\":{rate:.2},\"ops_per_cpu_sec\":{per_cpu:.2},\"rounds_wall\":[{}],\"rounds_cpu\":[{}]}}",
+                variant.name(),
+                options.threads,
+                list(wall(index)),
+                list(cpu(index)),
             ));
         }
     }
@@ -211,9 +221,18 @@ fn check(fixture: &Fixture) {
 }
 
 /// Runs `variant` on `threads` threads for about `duration` and returns the total rate.
-fn run_for(fixture: &Fixture, variant: Variant, threads: usize, duration: Duration) -> f64 {
+/// One round's rates: operations per wall-clock second over all threads, and operations per
+/// second of CPU time the bench threads got, which time spent waiting for a core does not lower.
+#[derive(Clone, Copy)]
+struct Rate {
+    wall: f64,
+    cpu: f64,
+}
+
+/// Runs `variant` on `threads` threads for about `duration`.
+fn run_for(fixture: &Fixture, variant: Variant, threads: usize, duration: Duration) -> Rate {
     let start = Instant::now();
-    let counts: Vec<u64> = std::thread::scope(|scope| {
+    let counts: Vec<(u64, u64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| scope.spawn(|| run_thread(fixture, variant, duration)))
             .collect();
@@ -223,13 +242,20 @@ fn run_for(fixture: &Fixture, variant: Variant, threads: usize, duration: Durati
             .collect()
     });
     let elapsed = start.elapsed().as_secs_f64();
-    counts.iter().sum::<u64>() as f64 / elapsed
+    let operations: u64 = counts.iter().map(|(count, _)| count).sum();
+    let cpu_ns: u64 = counts.iter().map(|(_, ns)| ns).sum();
+    Rate {
+        wall: operations as f64 / elapsed,
+        cpu: operations as f64 / (cpu_ns.max(1) as f64 / 1e9),
+    }
 }
 
-fn run_thread(fixture: &Fixture, variant: Variant, duration: Duration) -> u64 {
+/// Returns the operations done and the CPU time this thread got, in nanoseconds.
+fn run_thread(fixture: &Fixture, variant: Variant, duration: Duration) -> (u64, u64) {
     // The clock is read every few operations; one RSA private-key operation takes hundreds of
     // microseconds, so the check costs nothing measurable.
     const BATCH: u64 = 4;
+    let cpu_start = thread_cpu_ns();
     let start = Instant::now();
     let mut count = 0;
     while start.elapsed() < duration {
@@ -238,7 +264,16 @@ fn run_thread(fixture: &Fixture, variant: Variant, duration: Duration) -> u64 {
         }
         count += BATCH;
     }
-    count
+    (count, thread_cpu_ns().saturating_sub(cpu_start))
+}
+
+/// CPU time of the calling thread in nanoseconds: the first field of Linux's
+/// /proc/thread-self/schedstat (time spent on a CPU).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .expect("cannot read /proc/thread-self/schedstat")
 }
 
 /// Runs each selected variant `count` times on this thread. Under

@@ -108,10 +108,10 @@ fn payments(options: &Options) -> Value {
     let sample = fixtures::seal_envelopes(&["cs_capacity".to_owned()], &public, SHOP_ORIGIN, 0);
     let parsed = envelope::parse(&sample[0]).expect("sample envelope unparsable");
     let capacity_time = Duration::from_secs_f64(options.capacity_secs);
-    let open_1 = open_rate(&parsed, &private, 1, capacity_time);
-    let open_2 = open_rate(&parsed, &private, 2, capacity_time);
+    let (open_1, open_cpu) = open_rate(&parsed, &private, 1, capacity_time);
+    let (open_2, _) = open_rate(&parsed, &private, 2, capacity_time);
     println!(
-        "open (ParsedEnvelope::open, same key): {open_1:.1}/s on 1 thread, {open_2:.1}/s on 2 threads"
+        "open (ParsedEnvelope::open, same key): {open_1:.1}/s on 1 thread ({open_cpu:.1} per CPU-second), {open_2:.1}/s on 2 threads"
     );
 
     let mut card_counter = 0;
@@ -164,6 +164,7 @@ fn payments(options: &Options) -> Value {
         "bits": public.modulus_bits(),
         "kid": public.kid(),
         "open_1_thread": open_1,
+        "open_per_cpu_second": open_cpu,
         "open_2_threads": open_2,
         "max_throughput": best,
         "closed": closed,
@@ -216,34 +217,49 @@ fn time_start(config: &ServiceConfig, listen: SocketAddr) -> f64 {
     ready.as_secs_f64() * 1000.0
 }
 
-/// Rate of `ParsedEnvelope::open` on `threads` threads for about `duration`.
+/// Rates of `ParsedEnvelope::open` on `threads` threads for about `duration`: operations per
+/// wall-clock second over all threads, and operations per second of CPU time the threads got.
 fn open_rate(
     parsed: &envelope::ParsedEnvelope,
     key: &PrivateKey,
     threads: usize,
     duration: Duration,
-) -> f64 {
+) -> (f64, f64) {
     parsed.open(key).expect("sample envelope does not open");
     let start = Instant::now();
-    let count: u64 = std::thread::scope(|scope| {
+    let counts: Vec<(u64, u64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
+                    let cpu_start = thread_cpu_ns();
                     let mut count = 0;
                     while start.elapsed() < duration {
                         std::hint::black_box(parsed.open(key).ok());
                         count += 1;
                     }
-                    count
+                    (count, thread_cpu_ns() - cpu_start)
                 })
             })
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("open thread panicked"))
-            .sum()
+            .collect()
     });
-    count as f64 / start.elapsed().as_secs_f64()
+    let operations: u64 = counts.iter().map(|(count, _)| count).sum();
+    let cpu_ns: u64 = counts.iter().map(|(_, ns)| ns).sum();
+    (
+        operations as f64 / start.elapsed().as_secs_f64(),
+        operations as f64 / (cpu_ns.max(1) as f64 / 1e9),
+    )
+}
+
+/// CPU time of the calling thread in nanoseconds, from Linux's /proc/thread-self/schedstat.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .expect("cannot read /proc/thread-self/schedstat")
 }
 
 /// A short pause after preparing a phase, so its set-up work is done before timing starts.
