@@ -27,6 +27,12 @@ use options::FormOptions;
 /// The `keyCode` browsers report for keys pressed while an IME composes.
 const IME_PROCESS_KEY_CODE: u32 = 229;
 
+/// Marks the number field while a brand name is shown at the input's end (see `cardseal.css`).
+const BRAND_SHOWN_CLASS: &str = "cs-has-brand";
+
+/// Carries the shown brand name's measured width to the stylesheet.
+const BRAND_WIDTH_PROPERTY: &str = "--cs-brand-width";
+
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
 /** Options of `CardForm.mount`. Each `style` key sets the CSS custom property of the same name
@@ -389,18 +395,44 @@ impl Form {
             changed
         };
         if !changed {
+            // Measured again on each edit: a form first drawn while hidden measured nothing.
+            if brand.is_some() {
+                self.fit_brand_space();
+            }
             return;
         }
 
         let badge = &self.view.brand;
         badge.set_text_content(brand.map(Brand::name));
         let _ = badge.set_attribute("data-brand", brand.map_or("", Brand::code));
+        let row = self.view.number.row.class_list();
+        if brand.is_some() {
+            let _ = row.add_1(BRAND_SHOWN_CLASS);
+        } else {
+            let _ = row.remove_1(BRAND_SHOWN_CLASS);
+        }
+        self.fit_brand_space();
         if let Some(brand) = brand {
             self.announce(&format!(
                 "{}{}",
                 i18n::label(Label::BrandAnnouncement, self.locale),
                 brand.name()
             ));
+        }
+    }
+
+    /// Reserves as much of the number input's end padding as the shown brand name needs.
+    ///
+    /// The width goes into a CSS custom property through the CSSOM, which a CSP without
+    /// 'unsafe-inline' allows. A form that is not rendered measures 0: the property is then
+    /// removed and the stylesheet's fallback, wide enough for the longest name, applies.
+    fn fit_brand_space(&self) {
+        let style = self.view.number.row.style();
+        let width = self.view.brand.offset_width();
+        if width > 0 {
+            let _ = style.set_property(BRAND_WIDTH_PROPERTY, &format!("{width}px"));
+        } else {
+            let _ = style.remove_property(BRAND_WIDTH_PROPERTY);
         }
     }
 
