@@ -16,6 +16,9 @@ const MAX_JSON_BYTES = 64 * 1024;
 const MAX_ENVELOPE_CHARS = 16 * 1024;
 const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const STATIC_NAME = /^[a-z0-9-]+\.(css|js|svg)$/;
+// The header values this format allows (FORMAT.md, "Protected header"). Other values are logged as
+// "unexpected" rather than copied, because a hostile page can put anything in a header.
+const EXPECTED_HEADER = { alg: 'RSA-OAEP-256', enc: 'A256GCM', typ: 'cardseal-v1+jwe' };
 const STATIC_TYPES = {
   css: 'text/css; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -87,13 +90,17 @@ export function createShop({ platform, embedIntegrity, shopOrigin, publicDir, lo
     const form = new URLSearchParams(await readBody(req, MAX_FORM_BYTES));
     const locale = pickLocale(form.get('lang'));
     const text = TEXT[locale];
-    log.info('order_form_received', { fields: Object.fromEntries(form) });
 
+    // Only the validated fields are logged: the raw form could contain anything a page or a
+    // script put into it, card digits included.
     const quantity = parseQuantity(form.get('quantity'));
     if (quantity === null) {
+      log.info('order_form_rejected', { reason: 'invalid_quantity', locale });
       sendPage(res, 400, messagePage({ locale, title: text.badRequestTitle, message: fill(text.badRequest, { max: MAX_QUANTITY }) }));
       return;
     }
+
+    log.info('order_form_received', { quantity, locale });
 
     const order = orders.create({ quantity, amount: orderAmount(quantity), currency: CURRENCY });
     let exchange;
@@ -144,21 +151,27 @@ export function createShop({ platform, embedIntegrity, shopOrigin, publicDir, lo
       throw new HttpError(415, 'json_required');
     }
     const raw = await readBody(req, MAX_JSON_BYTES);
-    log.info('payment_request_received', { order_id: orderId, body: raw });
 
+    // The body is logged only once it is known to be an envelope, and then only as its length and
+    // checked header values: a hostile or broken page may post card digits here.
     let envelope;
     try {
       envelope = JSON.parse(raw).envelope;
     } catch {
+      log.info('payment_request_rejected', { reason: 'invalid_json', body: 'malformed' });
       throw new HttpError(400, 'invalid_json');
     }
     if (typeof envelope !== 'string' || envelope.length > MAX_ENVELOPE_CHARS || !COMPACT_JWE.test(envelope)) {
+      log.info('payment_request_rejected', { reason: 'invalid_envelope', body: 'malformed' });
       throw new HttpError(400, 'invalid_envelope');
     }
+    // The order id comes from the URL, so an unknown one is not logged.
     const order = orders.get(orderId);
     if (order === null) {
+      log.info('payment_request_rejected', { reason: 'order_not_found' });
       throw new HttpError(404, 'order_not_found');
     }
+    log.info('payment_request_received', { order_id: order.id, envelope: describeEnvelope(envelope, { sessionId: order.sessionId, shopOrigin }) });
 
     // The same envelope sent twice (a double click, a retried request) gets the same key, so the
     // platform returns the first result the second time instead of authorizing again.
@@ -248,7 +261,7 @@ export function createShop({ platform, embedIntegrity, shopOrigin, publicDir, lo
       if (error instanceof HttpError) {
         sendJson(res, error.status, { outcome: 'error', code: error.code });
       } else {
-        log.error('request_failed', { method: req.method, path: req.url, error: error.message });
+        log.error('request_failed', { method: req.method, route: routeName(req), error: error.message });
         if (!res.headersSent) {
           sendJson(res, 500, { outcome: 'error', code: 'internal_error' });
         } else {
@@ -258,8 +271,49 @@ export function createShop({ platform, embedIntegrity, shopOrigin, publicDir, lo
     }
 
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    log.info('request', { method: req.method, path: req.url, status: res.statusCode, duration_ms: Math.round(elapsedMs * 10) / 10 });
+    log.info('request', { method: req.method, route: routeName(req), status: res.statusCode, duration_ms: Math.round(elapsedMs * 10) / 10 });
   };
+}
+
+// Names the route of a request for the log. The raw URL is not logged, because its path and query
+// are whatever the client sent.
+const ROUTES = [
+  ['/', /^\/$/],
+  ['/orders', /^\/orders$/],
+  ['/orders/:id', /^\/orders\/[^/]+$/],
+  ['/api/orders/:id/payments', /^\/api\/orders\/[^/]+\/payments$/],
+  ['/static/:name', /^\/static\/[^/]+$/],
+  ['/healthz', /^\/healthz$/],
+];
+
+function routeName(req) {
+  const path = (req.url ?? '').split('?', 1)[0];
+  const found = ROUTES.find(([, pattern]) => pattern.test(path));
+  return found ? found[0] : 'unknown';
+}
+
+// Describes an envelope for the log: its length and its protected header values, each either
+// compared with what this shop expects or replaced by "unexpected". Nothing else of the envelope is
+// logged, since the shop cannot check it.
+export function describeEnvelope(envelope, { sessionId, shopOrigin }) {
+  let header = {};
+  try {
+    const protectedHeader = envelope.split('.', 1)[0];
+    const parsed = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8'));
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      header = parsed;
+    }
+  } catch {
+    return { length: envelope.length, header: 'malformed' };
+  }
+
+  const checked = {};
+  for (const [name, expected] of Object.entries(EXPECTED_HEADER)) {
+    checked[name] = header[name] === expected ? expected : 'unexpected';
+  }
+  checked.sid_matches_order = header.sid === sessionId;
+  checked.origin_matches_shop = header.origin === shopOrigin;
+  return { length: envelope.length, header: checked };
 }
 
 // Maps the platform's response to POST /v1/payments to the outcome the checkout page shows.
