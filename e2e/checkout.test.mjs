@@ -214,9 +214,11 @@ describe('checkout in the demo', () => {
   });
 
   test('scripts/demo stops both servers on Ctrl-C', async () => {
-    const { code } = await demo.stop();
+    const { code, signal } = await demo.stop();
+    assert.equal(signal, null);
     assert.equal(code, 130);
     assert.match(demo.output(), /demo stopped/);
+    assert.doesNotMatch(demo.output(), /a server exited/);
 
     for (const port of [demo.shopPort, demo.platformPort]) {
       const refused = await new Promise((resolve) => {

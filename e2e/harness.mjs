@@ -49,7 +49,8 @@ export async function startDemo() {
   const child = spawn(
     join(ROOT, 'scripts/demo'),
     ['--no-build', '--data-dir', dataDir, '--platform-port', String(platformPort), '--shop-port', String(shopPort)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    // A process group of its own, so stop() can signal the group as a terminal does.
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true },
   );
   let output = '';
   child.stdout.on('data', (chunk) => {
@@ -89,10 +90,11 @@ export async function startDemo() {
     platformLog: () => readFileSync(join(dataDir, 'logs/platform.log'), 'utf8'),
     apiKey: () => JSON.parse(readFileSync(keyFile, 'utf8')).api_key,
 
-    // Sends Ctrl-C as a terminal would and resolves with how scripts/demo exited.
+    // Sends Ctrl-C as a terminal does, SIGINT to the whole process group of scripts/demo, and
+    // resolves with how scripts/demo exited.
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGINT');
+        process.kill(-child.pid, 'SIGINT');
       }
       const timer = setTimeout(() => child.kill('SIGKILL'), DEMO_STOP_TIMEOUT_MS);
       const result = await exited;
