@@ -103,6 +103,17 @@ pub struct ServeArgs {
     #[arg(long, env = "CARDSEAL_RATE_BURST", default_value_t = 200)]
     pub rate_burst: u32,
 
+    /// Failed API key authentications allowed per client IP address, refilled evenly over a
+    /// minute; past it every request from that address gets 429 with Retry-After, even with a
+    /// valid key. 0 turns the limit off [unit: failures per minute]
+    #[arg(long, env = "CARDSEAL_AUTH_FAILURE_LIMIT", default_value_t = 30)]
+    pub auth_failure_limit: u32,
+
+    /// Repeated refusals (429 answers) are logged at most once per this interval for each shop
+    /// or client IP address; the next line counts the ones left out [unit: seconds]
+    #[arg(long, env = "CARDSEAL_REFUSAL_LOG_INTERVAL", default_value_t = 60)]
+    pub refusal_log_interval: u64,
+
     /// Time allowed for one authorization at the acquirer; on timeout the payment is declined
     /// with processing_error [unit: milliseconds]
     #[arg(long, env = "CARDSEAL_ACQUIRER_TIMEOUT_MS", default_value_t = 10_000)]

@@ -35,6 +35,11 @@ struct ClassLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventLabels {
+    event: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AuthorizationLabels {
     acquirer: String,
     outcome: String,
@@ -55,6 +60,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     open_failures: Family<ClassLabels, Counter>,
     authorizations: Family<AuthorizationLabels, Counter>,
+    suppressed_log_lines: Family<EventLabels, Counter>,
 }
 
 impl Metrics {
@@ -85,12 +91,19 @@ impl Metrics {
             "Authorization requests sent to the acquirer, by outcome",
             authorizations.clone(),
         );
+        let suppressed_log_lines = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "suppressed_log_lines",
+            "Log lines left out by the refusal log interval, by event",
+            suppressed_log_lines.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
             latency,
             open_failures,
             authorizations,
+            suppressed_log_lines,
         })
     }
 
@@ -125,6 +138,15 @@ impl Metrics {
             .get_or_create(&AuthorizationLabels {
                 acquirer: acquirer.to_owned(),
                 outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one log line left out by the refusal log interval.
+    pub fn suppressed_log_line(&self, event: &str) {
+        self.suppressed_log_lines
+            .get_or_create(&EventLabels {
+                event: event.to_owned(),
             })
             .inc();
     }

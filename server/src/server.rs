@@ -11,12 +11,14 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tower::ServiceExt as _;
 
 use crate::acquirer::SimulatedAcquirer;
 use crate::config::ServeConfig;
 use crate::fingerprint::FingerprintKey;
 use crate::http::ratelimit::RateLimiter;
-use crate::http::{AppState, KeyRingCell, router};
+use crate::http::refusals::RefusalLog;
+use crate::http::{AppState, ClientIp, KeyRingCell, router};
 use crate::ids::now_unix;
 use crate::keystore::KeyStore;
 use crate::metrics::Metrics;
@@ -158,6 +160,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         metrics: Metrics::new(),
         fingerprint: Arc::new(fingerprint),
         rate_limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),
+        auth_failure_limiter: Arc::new(RateLimiter::per_minute(config.auth_failure_limit)),
+        refusal_log: Arc::new(RefusalLog::new(config.refusal_log_interval)),
         ready: Arc::new(AtomicBool::new(false)),
     };
 
@@ -192,7 +196,7 @@ async fn accept_loop(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let config = Arc::clone(&state.config);
-    let service = TowerToHyperService::new(router(state.clone()));
+    let app = router(state.clone());
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -208,7 +212,7 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(connection) => connection,
                     Err(error) => {
                         tracing::error!(%error, "accepting a connection failed");
@@ -217,6 +221,13 @@ async fn accept_loop(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let client_ip = ClientIp(peer.ip());
+                let service = TowerToHyperService::new(app.clone().map_request(
+                    move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                        request.extensions_mut().insert(client_ip);
+                        request
+                    },
+                ));
                 let connection = builder.serve_connection(TokioIo::new(stream), service.clone());
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {

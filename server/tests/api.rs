@@ -921,3 +921,132 @@ async fn shops_list_shows_disabled_keys() {
     }
     assert_eq!(key_lines, 2, "{text}");
 }
+
+/// Sends `count` requests at once and returns each status with its Retry-After value.
+async fn flood(platform: &Platform, api_key: &str, count: usize) -> Vec<(u16, Option<u64>)> {
+    let mut tasks = Vec::new();
+    for _ in 0..count {
+        let request = platform
+            .client
+            .get(platform.url("/v1/payments/pay_aaaa"))
+            .bearer_auth(api_key);
+        tasks.push(tokio::spawn(async move {
+            let response = request.send().await.unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            (response.status().as_u16(), retry_after)
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+/// Returns the JSON log lines whose message is `message`.
+fn log_lines(platform: &Platform, message: &str) -> Vec<Value> {
+    fs::read_to_string(&platform.log_path)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == message)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_limited_and_logged_once() {
+    const AUTH_FAILURE_LIMIT: usize = 10;
+    let platform = Platform::start(&[
+        "--rate-limit",
+        "1",
+        "--rate-burst",
+        "5",
+        "--auth-failure-limit",
+        "10",
+        "--refusal-log-interval",
+        "3600",
+    ])
+    .await;
+    let shop = platform.add_shop("Test shop", SHOP_ORIGIN);
+
+    // Per-shop limit: each 429 is counted, but only the first one is logged.
+    let results = flood(&platform, &shop.api_key, 60).await;
+    let shop_refusals = results.iter().filter(|(status, _)| *status == 429).count();
+    assert!(shop_refusals > 0, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|(status, retry)| *status != 429 || retry.is_some())
+    );
+    let refused_lines: Vec<Value> = log_lines(&platform, "request refused");
+    assert_eq!(refused_lines.len(), 1, "{refused_lines:?}");
+    assert_eq!(refused_lines[0]["fields"]["event"], "rate_limited");
+    assert_eq!(
+        platform
+            .metric(r#"cardseal_suppressed_log_lines_total{event="rate_limited"}"#)
+            .await,
+        (shop_refusals - 1) as f64
+    );
+
+    // Failed authentications per client address: at most the limit (plus what refills during the
+    // flood, one per 6 s at 10 per minute) get 401, the rest 429 with Retry-After.
+    let started = std::time::Instant::now();
+    let bad_key = "csk_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let results = flood(&platform, bad_key, 200).await;
+    let refill = started.elapsed().as_secs() as usize / 6 + 1;
+    let unauthorized = results.iter().filter(|(status, _)| *status == 401).count();
+    let auth_refusals = results.iter().filter(|(status, _)| *status == 429).count();
+    assert_eq!(unauthorized + auth_refusals, results.len(), "{results:?}");
+    assert!(unauthorized >= AUTH_FAILURE_LIMIT, "{unauthorized} 401s");
+    assert!(
+        unauthorized <= AUTH_FAILURE_LIMIT + refill,
+        "{unauthorized} 401s"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|(status, retry)| *status != 429 || retry.is_some())
+    );
+
+    // Past the limit, a valid key from the same address is refused too, so a guessed key cannot
+    // be confirmed.
+    let response = platform
+        .client
+        .get(platform.url("/v1/payments/pay_aaaa"))
+        .bearer_auth(&shop.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+
+    let refused_lines = log_lines(&platform, "request refused");
+    let auth_lines: Vec<&Value> = refused_lines
+        .iter()
+        .filter(|line| line["fields"]["event"] == "auth_failure_limited")
+        .collect();
+    assert_eq!(auth_lines.len(), 1, "{refused_lines:?}");
+    assert_eq!(
+        platform
+            .metric(r#"cardseal_suppressed_log_lines_total{event="auth_failure_limited"}"#)
+            .await,
+        auth_refusals as f64,
+        "every auth refusal after the first is left out, plus the valid key's"
+    );
+    let finished_429 = log_lines(&platform, "request finished")
+        .into_iter()
+        .filter(|line| line["fields"]["status"] == 429)
+        .count();
+    assert_eq!(
+        finished_429, 0,
+        "429s are logged only through the refusal log"
+    );
+
+    let help = platform.cli_ok(&["serve", "--help"]);
+    assert!(help.contains("CARDSEAL_AUTH_FAILURE_LIMIT"));
+    assert!(help.contains("[unit: failures per minute]"));
+    assert!(help.contains("[default: 30]"));
+    platform.stop_and_check_secrets();
+}

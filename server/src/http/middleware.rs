@@ -72,13 +72,19 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .extensions()
         .get::<Problem>()
         .map(|p| p.kind.code());
+    // A 429 is logged by the refusal log, at most once per interval per shop or client address.
+    let refused = problem == Some(ProblemKind::RateLimited.code());
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            latency_ms = seconds * 1000.0,
-            problem = problem.unwrap_or(""),
-            "request finished"
-        );
+        if refused {
+            tracing::debug!(status, problem = problem.unwrap_or(""), "request finished");
+        } else {
+            tracing::info!(
+                status,
+                latency_ms = seconds * 1000.0,
+                problem = problem.unwrap_or(""),
+                "request finished"
+            );
+        }
     });
     response
 }

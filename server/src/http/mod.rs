@@ -9,6 +9,7 @@ mod middleware;
 mod payments;
 pub mod problem;
 pub mod ratelimit;
+pub mod refusals;
 mod sessions;
 
 use std::sync::atomic::AtomicBool;
@@ -25,6 +26,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use problem::{Problem, ProblemKind};
 use ratelimit::RateLimiter;
+use refusals::RefusalLog;
 
 /// Every API route as (method, path template). `openapi.json` must list exactly these.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -38,6 +40,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/metrics"),
 ];
+
+/// IP address of the TCP peer of the connection a request came on, added by the accept loop.
+///
+/// NOTE: behind a reverse proxy this is the proxy's address, so all clients share one limit.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
 
 /// The current key ring, replaced as a whole when the key directory changes.
 #[derive(Debug)]
@@ -68,6 +76,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub fingerprint: Arc<FingerprintKey>,
     pub rate_limiter: Arc<RateLimiter>,
+    /// Failed authentications per client IP address.
+    pub auth_failure_limiter: Arc<RateLimiter>,
+    pub refusal_log: Arc<RefusalLog>,
     /// False until start-up finished and again once shutdown began; read by `/readyz`.
     pub ready: Arc<AtomicBool>,
 }

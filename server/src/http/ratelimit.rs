@@ -1,4 +1,4 @@
-//! Per-shop request rate limit: a token bucket per shop, kept in memory.
+//! Request rate limits: a token bucket per key (a shop id or a client IP address), kept in memory.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -36,6 +36,33 @@ impl RateLimiter {
                 by_shop: HashMap::new(),
                 checks: 0,
             }),
+        }
+    }
+
+    /// Makes a limiter that allows `limit` events per minute with a burst of `limit`; a `limit`
+    /// of 0 lets every event through.
+    pub fn per_minute(limit: u32) -> Self {
+        let mut limiter = RateLimiter::new(0, limit);
+        limiter.rate = f64::from(limit) / 60.0;
+        limiter
+    }
+
+    /// Checks whether `key` has a token left without taking it. Returns `Err(seconds)` to wait
+    /// when the bucket is empty.
+    pub fn peek(&self, key: &str, now: Instant) -> Result<(), u64> {
+        if self.rate <= 0.0 {
+            return Ok(());
+        }
+        let buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(bucket) = buckets.by_shop.get(key) else {
+            return Ok(());
+        };
+        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+        let tokens = (bucket.tokens + elapsed * self.rate).min(self.burst);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(((1.0 - tokens) / self.rate).ceil().max(1.0) as u64)
         }
     }
 
@@ -93,6 +120,21 @@ mod tests {
         let later = start + Duration::from_millis(500);
         assert_eq!(limiter.check("shop_a", later), Ok(()));
         assert!(limiter.check("shop_a", later).is_err());
+    }
+
+    #[test]
+    fn per_minute_peek_does_not_take_tokens() {
+        let limiter = RateLimiter::per_minute(2);
+        let start = Instant::now();
+        assert_eq!(limiter.peek("192.0.2.1", start), Ok(()));
+        assert_eq!(limiter.check("192.0.2.1", start), Ok(()));
+        assert_eq!(limiter.peek("192.0.2.1", start), Ok(()));
+        assert_eq!(limiter.check("192.0.2.1", start), Ok(()));
+        assert_eq!(limiter.peek("192.0.2.1", start), Err(30));
+        assert_eq!(limiter.check("192.0.2.1", start), Err(30));
+        assert_eq!(limiter.peek("192.0.2.2", start), Ok(()));
+        let later = start + Duration::from_secs(30);
+        assert_eq!(limiter.peek("192.0.2.1", later), Ok(()));
     }
 
     #[test]
