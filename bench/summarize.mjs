@@ -171,18 +171,21 @@ if (payments) {
   say();
   say('Closed loop (each connection sends its next payment when the answer arrives):');
   say();
-  say('| connections | payments | payments/s | p50 ms | p90 | p99 | max | server CPU ms/payment | load generator CPU ms/payment |');
-  say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  // CPU that neither the service nor the load generator used, per second of the phase: other
+  // processes, which should be near zero for the figures to stand.
+  const other = (p) => (p.other_cpu_s === undefined ? 'n/a' : fixed((p.other_cpu_s * 1000) / p.elapsed_s, 0));
+  say('| connections | payments | payments/s | p50 ms | p90 | p99 | max | server CPU ms/payment | load generator CPU ms/payment | other CPU ms/s |');
+  say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of payments.closed) {
-    say(`| ${p.concurrency} | ${p.approved} | ${fixed(p.throughput)} | ${fixed(p.p50_ms, 2)} | ${fixed(p.p90_ms, 2)} | ${fixed(p.p99_ms, 2)} | ${fixed(p.max_ms, 2)} | ${fixed(p.server_cpu_ms_per_payment, 2)} | ${fixed(p.client_cpu_s * 1000 / p.approved, 2)} |`);
+    say(`| ${p.concurrency} | ${p.approved} | ${fixed(p.throughput)} | ${fixed(p.p50_ms, 2)} | ${fixed(p.p90_ms, 2)} | ${fixed(p.p99_ms, 2)} | ${fixed(p.max_ms, 2)} | ${fixed(p.server_cpu_ms_per_payment, 2)} | ${fixed(p.client_cpu_s * 1000 / p.approved, 2)} | ${other(p)} |`);
   }
   say();
   say('Open loop (payments due at a fixed rate; latency from the due time, so queueing counts):');
   say();
-  say('| rate | payments | achieved/s | p50 ms | p90 | p99 | p99.9 | max | p99 from send | server CPU ms/payment |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  say('| rate | payments | achieved/s | p50 ms | p90 | p99 | p99.9 | max | p99 from send | server CPU ms/payment | other CPU ms/s |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of payments.open_loop) {
-    say(`| ${fixed(p.fraction * 100, 0)}% of max = ${fixed(p.target_rate)}/s | ${p.approved} | ${fixed(p.throughput)} | ${fixed(p.p50_ms, 2)} | ${fixed(p.p90_ms, 2)} | ${fixed(p.p99_ms, 2)} | ${fixed(p.p999_ms, 2)} | ${fixed(p.max_ms, 2)} | ${fixed(p.service_p99_ms, 2)} | ${fixed(p.server_cpu_ms_per_payment, 2)} |`);
+    say(`| ${fixed(p.fraction * 100, 0)}% of max = ${fixed(p.target_rate)}/s | ${p.approved} | ${fixed(p.throughput)} | ${fixed(p.p50_ms, 2)} | ${fixed(p.p90_ms, 2)} | ${fixed(p.p99_ms, 2)} | ${fixed(p.p999_ms, 2)} | ${fixed(p.max_ms, 2)} | ${fixed(p.service_p99_ms, 2)} | ${fixed(p.server_cpu_ms_per_payment, 2)} | ${other(p)} |`);
   }
   say();
   const best = payments.closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));

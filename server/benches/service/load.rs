@@ -11,7 +11,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::http::Connection;
-use crate::service::cpu_seconds;
+use crate::service::{cpu_seconds, machine_cpu_seconds};
 
 /// What a successful payment answer contains.
 const APPROVED: &str = "\"status\":\"approved\"";
@@ -30,8 +30,15 @@ pub struct Phase {
     pub latencies: Vec<u64>,
     /// Open loop only: latencies from the actual send, sorted.
     pub service_latencies: Vec<u64>,
+    /// Each payment's due time (seconds from the phase start) and latency (ms), in due order.
+    pub timeline: Vec<(f64, f64)>,
     pub server_cpu: f64,
     pub client_cpu: f64,
+    /// CPU time used by everything else on the machine during the phase (other processes,
+    /// interrupts), in seconds: the benchmark needs this near zero.
+    pub other_cpu: f64,
+    /// CPU time the hypervisor gave to other guests during the phase, in seconds.
+    pub steal: f64,
 }
 
 impl Phase {
@@ -57,6 +64,7 @@ struct Tally {
     first_failure: Option<String>,
     latencies: Vec<u64>,
     service_latencies: Vec<u64>,
+    timeline: Vec<(Instant, u64)>,
 }
 
 impl Tally {
@@ -72,6 +80,7 @@ impl Tally {
                 self.approved += 1;
                 self.latencies.push(micros(done - due));
                 self.service_latencies.push(micros(done - sent));
+                self.timeline.push((due, micros(done - due)));
             }
             Ok((status, _, body)) => self.fail(format!("{status} {body}")),
             Err(error) => self.fail(error),
@@ -93,6 +102,7 @@ impl Tally {
         }
         self.latencies.extend(other.latencies);
         self.service_latencies.extend(other.service_latencies);
+        self.timeline.extend(other.timeline);
     }
 }
 
@@ -132,8 +142,7 @@ pub fn closed_loop(
     deadline: Duration,
 ) -> Phase {
     let next = AtomicUsize::new(0);
-    let server_before = cpu_seconds(server_pid);
-    let client_before = cpu_seconds(std::process::id());
+    let before = CpuSnapshot::take(server_pid);
     let start = Instant::now();
 
     let tally = std::thread::scope(|scope| {
@@ -162,7 +171,7 @@ pub fn closed_loop(
         )
     });
 
-    finish(tally, start, server_pid, server_before, client_before)
+    finish(tally, start, server_pid, before)
 }
 
 /// Sends the requests at `rate` per second (evenly spaced) over up to `workers` connections.
@@ -177,8 +186,7 @@ pub fn open_loop(
     let (sender, receiver) = mpsc::sync_channel::<(usize, Instant)>(requests.len());
     let receiver = Mutex::new(receiver);
     let interval = Duration::from_secs_f64(1.0 / rate);
-    let server_before = cpu_seconds(server_pid);
-    let client_before = cpu_seconds(std::process::id());
+    let before = CpuSnapshot::take(server_pid);
     let start = Instant::now();
     let first_due = start + OPEN_LOOP_LEAD;
 
@@ -225,7 +233,7 @@ pub fn open_loop(
     });
 
     // The phase's rate counts from the first due time, not from the workers' start.
-    finish(tally, first_due, server_pid, server_before, client_before)
+    finish(tally, first_due, server_pid, before)
 }
 
 fn merge(tallies: impl Iterator<Item = Tally>) -> Tally {
@@ -235,16 +243,40 @@ fn merge(tallies: impl Iterator<Item = Tally>) -> Tally {
     })
 }
 
-fn finish(
-    mut tally: Tally,
-    start: Instant,
-    server_pid: u32,
-    server_before: f64,
-    client_before: f64,
-) -> Phase {
+/// CPU counters at one moment: the service, this process, and the whole machine.
+struct CpuSnapshot {
+    server: f64,
+    client: f64,
+    machine: f64,
+    steal: f64,
+}
+
+impl CpuSnapshot {
+    fn take(server_pid: u32) -> CpuSnapshot {
+        let (machine, steal) = machine_cpu_seconds();
+        CpuSnapshot {
+            server: cpu_seconds(server_pid),
+            client: cpu_seconds(std::process::id()),
+            machine,
+            steal,
+        }
+    }
+}
+
+fn finish(mut tally: Tally, start: Instant, server_pid: u32, before: CpuSnapshot) -> Phase {
     let elapsed = start.elapsed();
+    let after = CpuSnapshot::take(server_pid);
     tally.latencies.sort_unstable();
     tally.service_latencies.sort_unstable();
+    tally.timeline.sort_unstable_by_key(|(due, _)| *due);
+    let timeline = tally
+        .timeline
+        .iter()
+        .map(|(due, latency)| {
+            let offset = due.saturating_duration_since(start).as_secs_f64();
+            (offset, *latency as f64 / 1000.0)
+        })
+        .collect();
     Phase {
         sent: tally.approved + tally.failures,
         approved: tally.approved,
@@ -253,7 +285,12 @@ fn finish(
         elapsed,
         latencies: tally.latencies,
         service_latencies: tally.service_latencies,
-        server_cpu: cpu_seconds(server_pid) - server_before,
-        client_cpu: cpu_seconds(std::process::id()) - client_before,
+        timeline,
+        server_cpu: after.server - before.server,
+        client_cpu: after.client - before.client,
+        other_cpu: (after.machine - before.machine)
+            - (after.server - before.server)
+            - (after.client - before.client),
+        steal: after.steal - before.steal,
     }
 }

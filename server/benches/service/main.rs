@@ -134,6 +134,7 @@ fn payments(options: &Options) -> Value {
         settle();
         let phase = load::closed_loop(listen, pid, &requests, concurrency, CLOSED_PHASE_LIMIT);
         print_phase(&format!("closed c={concurrency:<3}"), &phase, false);
+        write_timeline(options, &format!("closed-{concurrency}"), &phase);
         require_success("closed loop", &phase);
         best = best.max(phase.throughput());
         closed.push(phase_json(&phase, json!({"concurrency": concurrency})));
@@ -147,6 +148,11 @@ fn payments(options: &Options) -> Value {
         settle();
         let limit = Duration::from_secs_f64(options.open_secs * 3.0);
         let phase = load::open_loop(listen, pid, &requests, rate, options.workers, limit);
+        write_timeline(
+            options,
+            &format!("open-{}", (fraction * 100.0) as u32),
+            &phase,
+        );
         print_phase(
             &format!("open {:>3.0}% {rate:>6.1}/s", fraction * 100.0),
             &phase,
@@ -262,6 +268,17 @@ fn thread_cpu_ns() -> u64 {
         .expect("cannot read /proc/thread-self/schedstat")
 }
 
+/// Writes each payment's due time and latency as CSV into the work directory, to see when slow
+/// answers happened.
+fn write_timeline(options: &Options, name: &str, phase: &Phase) {
+    let mut text = String::from("due_s,latency_ms\n");
+    for (due, latency) in &phase.timeline {
+        text.push_str(&format!("{due:.6},{latency:.3}\n"));
+    }
+    let path = options.work_dir.join(format!("timeline-{name}.csv"));
+    std::fs::write(path, text).expect("cannot write a timeline file");
+}
+
 /// A short pause after preparing a phase, so its set-up work is done before timing starts.
 fn settle() {
     std::thread::sleep(Duration::from_millis(500));
@@ -296,6 +313,8 @@ fn phase_json(phase: &Phase, mut extra: Value) -> Value {
         "service_p99_ms": ms(&phase.service_latencies, 0.99),
         "server_cpu_s": phase.server_cpu,
         "client_cpu_s": phase.client_cpu,
+        "other_cpu_s": phase.other_cpu,
+        "steal_s": phase.steal,
         "server_cpu_ms_per_payment": phase.server_cpu * 1000.0 / phase.approved.max(1) as f64,
     });
     if let (Some(object), Value::Object(more)) = (extra.as_object_mut(), fields) {
@@ -307,7 +326,7 @@ fn phase_json(phase: &Phase, mut extra: Value) -> Value {
 fn print_phase(label: &str, phase: &Phase, open_loop: bool) {
     let ms = |q| Phase::percentile_ms(&phase.latencies, q);
     println!(
-        "{label}: {:>7.1} payments/s  p50 {:>6.2} ms  p90 {:>6.2}  p99 {:>6.2}  max {:>7.2}  server CPU {:.2} ms/payment, load generator {:.2} ms/payment{}",
+        "{label}: {:>7.1} payments/s  p50 {:>6.2} ms  p90 {:>6.2}  p99 {:>6.2}  max {:>7.2}  server CPU {:.2} ms/payment, load generator {:.2} ms/payment, other {:.0} ms/s, steal {:.0} ms/s{}",
         phase.throughput(),
         ms(0.5),
         ms(0.9),
@@ -315,6 +334,8 @@ fn print_phase(label: &str, phase: &Phase, open_loop: bool) {
         ms(1.0),
         phase.server_cpu * 1000.0 / phase.approved.max(1) as f64,
         phase.client_cpu * 1000.0 / phase.approved.max(1) as f64,
+        phase.other_cpu * 1000.0 / phase.elapsed.as_secs_f64(),
+        phase.steal * 1000.0 / phase.elapsed.as_secs_f64(),
         if open_loop {
             format!(
                 "  (from send: p50 {:.2} p99 {:.2})",

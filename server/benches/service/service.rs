@@ -158,3 +158,24 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     ticks as f64 / per_second.max(1) as f64
 }
+
+/// CPU time of the whole machine so far, from the first line of /proc/stat: (busy, steal) in
+/// seconds. Busy counts user, nice, system, irq and softirq time; steal is time the hypervisor
+/// gave this machine's virtual CPUs to others.
+pub fn machine_cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let field = |index: usize| fields.get(index).copied().unwrap_or(0);
+    // Order in proc(5): user nice system idle iowait irq softirq steal.
+    let busy = field(0) + field(1) + field(2) + field(5) + field(6);
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (busy as f64 / per_second, field(7) as f64 / per_second)
+}
