@@ -17,31 +17,7 @@ use web_sys::{Document, Element, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-suite_tests!("chromium":
-    seal_webcrypto_2048,
-    seal_rust_2048,
-    seal_webcrypto_4096,
-    seal_rust_4096,
-    auto_engine_prefers_webcrypto,
-    auto_engine_without_webcrypto_uses_rust,
-    webcrypto_engine_without_webcrypto_fails,
-    exported_seal_returns_display_data,
-    sealed_envelopes_are_unique,
-    invalid_card_rejected_in_japanese,
-    every_invalid_field_reported,
-    expiry_from_month_and_year,
-    unknown_kid_rejected,
-    invalid_key_sets_rejected,
-    short_modulus_rejected,
-    single_jwk_accepted,
-    invalid_options_rejected,
-    invalid_session_id_rejected,
-    format_helpers,
-    validate_helpers,
-    server_time_sets_issue_time,
-    expiry_ime_middle_dot,
-    expiry_numbers_checked,
-);
+shared_suite!("chromium");
 
 fn document() -> Document {
     web_sys::window()
