@@ -11,7 +11,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::http::Connection;
-use crate::service::{cpu_seconds, machine_cpu_seconds};
+use crate::service::{cpu_seconds, io_counters, machine_cpu_seconds};
 
 /// What a successful payment answer contains.
 const APPROVED: &str = "\"status\":\"approved\"";
@@ -39,6 +39,11 @@ pub struct Phase {
     pub other_cpu: f64,
     /// CPU time the hypervisor gave to other guests during the phase, in seconds.
     pub steal: f64,
+    /// The service's output during the phase: bytes passed to write calls (database and log),
+    /// write system calls, and bytes written to storage.
+    pub server_written: u64,
+    pub server_write_calls: u64,
+    pub server_storage_written: u64,
 }
 
 impl Phase {
@@ -249,6 +254,7 @@ struct CpuSnapshot {
     client: f64,
     machine: f64,
     steal: f64,
+    io: (u64, u64, u64),
 }
 
 impl CpuSnapshot {
@@ -259,6 +265,7 @@ impl CpuSnapshot {
             client: cpu_seconds(std::process::id()),
             machine,
             steal,
+            io: io_counters(server_pid),
         }
     }
 }
@@ -292,5 +299,8 @@ fn finish(mut tally: Tally, start: Instant, server_pid: u32, before: CpuSnapshot
             - (after.server - before.server)
             - (after.client - before.client),
         steal: after.steal - before.steal,
+        server_written: after.io.0.saturating_sub(before.io.0),
+        server_write_calls: after.io.1.saturating_sub(before.io.1),
+        server_storage_written: after.io.2.saturating_sub(before.io.2),
     }
 }

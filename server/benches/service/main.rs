@@ -315,6 +315,9 @@ fn phase_json(phase: &Phase, mut extra: Value) -> Value {
         "client_cpu_s": phase.client_cpu,
         "other_cpu_s": phase.other_cpu,
         "steal_s": phase.steal,
+        "server_written_bytes_per_payment": phase.server_written as f64 / phase.approved.max(1) as f64,
+        "server_write_calls_per_payment": phase.server_write_calls as f64 / phase.approved.max(1) as f64,
+        "server_storage_bytes_per_payment": phase.server_storage_written as f64 / phase.approved.max(1) as f64,
         "server_cpu_ms_per_payment": phase.server_cpu * 1000.0 / phase.approved.max(1) as f64,
     });
     if let (Some(object), Value::Object(more)) = (extra.as_object_mut(), fields) {
@@ -326,7 +329,7 @@ fn phase_json(phase: &Phase, mut extra: Value) -> Value {
 fn print_phase(label: &str, phase: &Phase, open_loop: bool) {
     let ms = |q| Phase::percentile_ms(&phase.latencies, q);
     println!(
-        "{label}: {:>7.1} payments/s  p50 {:>6.2} ms  p90 {:>6.2}  p99 {:>6.2}  max {:>7.2}  server CPU {:.2} ms/payment, load generator {:.2} ms/payment, other {:.0} ms/s, steal {:.0} ms/s{}",
+        "{label}: {:>7.1} payments/s  p50 {:>6.2} ms  p90 {:>6.2}  p99 {:>6.2}  max {:>7.2}  server CPU {:.2} ms/payment, load generator {:.2} ms/payment, other {:.0} ms/s, steal {:.0} ms/s, server writes {:.1} KB in {:.1} calls per payment{}",
         phase.throughput(),
         ms(0.5),
         ms(0.9),
@@ -336,6 +339,8 @@ fn print_phase(label: &str, phase: &Phase, open_loop: bool) {
         phase.client_cpu * 1000.0 / phase.approved.max(1) as f64,
         phase.other_cpu * 1000.0 / phase.elapsed.as_secs_f64(),
         phase.steal * 1000.0 / phase.elapsed.as_secs_f64(),
+        phase.server_written as f64 / 1000.0 / phase.approved.max(1) as f64,
+        phase.server_write_calls as f64 / phase.approved.max(1) as f64,
         if open_loop {
             format!(
                 "  (from send: p50 {:.2} p99 {:.2})",

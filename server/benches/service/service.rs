@@ -179,3 +179,15 @@ pub fn machine_cpu_seconds() -> (f64, f64) {
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     (busy as f64 / per_second, field(7) as f64 / per_second)
 }
+
+/// Output of a process so far, from /proc/PID/io: (bytes passed to write calls, write system
+/// calls, bytes the process caused to be written to storage).
+pub fn io_counters(pid: u32) -> (u64, u64, u64) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("wchar:"), field("syscw:"), field("write_bytes:"))
+}
