@@ -196,6 +196,10 @@ if (payments) {
     `everything but the cryptography takes ${fixed((1 - ratio) * 100)}% of it, load generator included. Goal <= ${OVERHEAD_GOAL * 100}%: ${verdict(1 - ratio <= OVERHEAD_GOAL)}.`);
   say(`- Server CPU per payment at that level ${fixed(best.server_cpu_ms_per_payment, 2)} ms against ${fixed(openCpuMs, 2)} ms for one open: ` +
     `the service's own work besides opening is ${fixed(cpuShare * 100)}% of its CPU time (load generator excluded).`);
+  if (best.server_written_bytes_per_payment !== undefined) {
+    say(`- The service wrote ${fixed(best.server_written_bytes_per_payment / 1000)} KB in ${fixed(best.server_write_calls_per_payment)} write calls ` +
+      'per payment (SQLite WAL frames and log lines).');
+  }
   const half = payments.open_loop.find((p) => Math.abs(p.fraction - 0.5) < 1e-9);
   if (half) say(`- p99 at half the maximum rate ${fixed(half.p99_ms, 2)} ms; goal < ${P99_GOAL_MS} ms: ${verdict(half.p99_ms < P99_GOAL_MS)}.`);
   say();
