@@ -205,6 +205,26 @@ if (payments) {
   say();
 }
 
+const tmpfs = read('payments-tmpfs.json');
+if (payments && tmpfs) {
+  say('### The same with the data directory on tmpfs');
+  say();
+  say(`Command: ${command('payments-tmpfs')}${loadAt('payments-tmpfs')}`);
+  say();
+  say('Everything as above except that the SQLite database (and the log file) live in memory, so that the difference is what the disk writes cost.');
+  say();
+  const halfOf = (run) => run.open_loop.find((p) => Math.abs(p.fraction - 0.5) < 1e-9);
+  say('| data directory | max payments/s | p99 at 25% ms | p99 at 50% ms | p99.9 at 50% | p99 at 75% | server CPU ms/payment (max) |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [label, run] of [['disk (ext4)', payments], ['tmpfs', tmpfs]]) {
+    const at = (f) => run.open_loop.find((p) => Math.abs(p.fraction - f) < 1e-9);
+    const best = run.closed.reduce((a, b) => (b.throughput > a.throughput ? b : a));
+    say(`| ${label} | ${fixed(run.max_throughput)} | ${fixed(at(0.25)?.p99_ms, 2)} | ${fixed(halfOf(run)?.p99_ms, 2)} | ` +
+      `${fixed(halfOf(run)?.p999_ms, 2)} | ${fixed(at(0.75)?.p99_ms, 2)} | ${fixed(best.server_cpu_ms_per_payment, 2)} |`);
+  }
+  say();
+}
+
 const startup = read('startup.json');
 if (startup) {
   say('## Service start-up to ready (`/readyz` answers 200)');
