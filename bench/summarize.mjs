@@ -34,7 +34,7 @@ const commands = Object.fromEntries(text('commands.txt').split('\n').filter(Bool
 const command = (name) => (commands[name] ? `\`${commands[name]}\`` : '(not run)');
 const loadAt = (name) => {
   const value = text(`load-${name}.txt`).trim();
-  return value ? ` (load average at start: ${value})` : '';
+  return value ? ` (machine at start: ${value})` : '';
 };
 
 const machine = read('machine-start.json');

@@ -64,10 +64,10 @@ impl Service {
     /// Polls `GET /readyz` until it answers 200; returns the time from `since`.
     pub fn wait_ready(&mut self, listen: SocketAddr, since: Instant) -> Duration {
         loop {
-            if let Ok(response) = http::get(listen, "/readyz") {
-                if response.status == 200 {
-                    return since.elapsed();
-                }
+            if let Ok(response) = http::get(listen, "/readyz")
+                && response.status == 200
+            {
+                return since.elapsed();
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("cardseal-server exited before it was ready: {status}");
@@ -190,4 +190,49 @@ pub fn io_counters(pid: u32) -> (u64, u64, u64) {
             .unwrap_or(0)
     };
     (field("wchar:"), field("syscw:"), field("write_bytes:"))
+}
+
+/// CPU that neither the service nor this process used, in cores (CPU seconds per second), while
+/// `work` ran. Returns `work`'s result with it.
+pub fn other_cpu_during<T>(server_pid: u32, work: impl FnOnce() -> T) -> (T, f64) {
+    let ours = || cpu_seconds(server_pid) + cpu_seconds(std::process::id());
+    let (machine_before, _) = machine_cpu_seconds();
+    let ours_before = ours();
+    let start = Instant::now();
+
+    let value = work();
+
+    let elapsed = start.elapsed().as_secs_f64();
+    let (machine_after, _) = machine_cpu_seconds();
+    let other = (machine_after - machine_before) - (ours() - ours_before);
+    (value, (other / elapsed).max(0.0))
+}
+
+/// Longest wait for other processes to go quiet before measuring anyway.
+const QUIET_TIMEOUT: Duration = Duration::from_secs(600);
+/// Window over which quietness is judged.
+const QUIET_WINDOW: Duration = Duration::from_secs(2);
+/// Other processes' CPU below which the machine counts as quiet, in cores.
+const QUIET_CPU: f64 = 0.05;
+
+/// Waits until other processes use less than `QUIET_CPU` over `QUIET_WINDOW`, or `QUIET_TIMEOUT`.
+pub fn wait_quiet(server_pid: u32) {
+    let start = Instant::now();
+    loop {
+        let ((), other) = other_cpu_during(server_pid, || std::thread::sleep(QUIET_WINDOW));
+        if other < QUIET_CPU {
+            return;
+        }
+        if start.elapsed() > QUIET_TIMEOUT {
+            println!(
+                "machine still busy ({:.0} ms/s of other CPU); measuring anyway",
+                other * 1000.0
+            );
+            return;
+        }
+        println!(
+            "machine busy ({:.0} ms/s of other CPU); waiting",
+            other * 1000.0
+        );
+    }
 }
