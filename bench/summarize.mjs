@@ -83,6 +83,12 @@ if (frame) {
   say();
   say('Median time each frame resource finished loading, from frame navigation start: ' +
     Object.entries(frame.resource_end_ms).map(([name, ms]) => `\`${name}\` ${fixed(ms)} ms`).join(', ') + '.');
+  if (frame.steps_ms) {
+    const labels = { domContentLoaded: 'DOMContentLoaded', wasmStart: 'wasm instantiation starts', wasmEnd: 'wasm instantiated', formInDom: 'first input in the DOM' };
+    say('Steps inside the frame (median ms from its navigation start): ' +
+      Object.entries(frame.steps_ms).map(([name, ms]) => `${labels[name] ?? name} ${fixed(ms)}`).join(', ') +
+      `, \`ready\` ${fixed(frame.frame_ready_ms.median)}.`);
+  }
   say(`Bytes the frame fetched as served (transferSize): ${frame.frame_transfer_bytes}.`);
   say();
 }

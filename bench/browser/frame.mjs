@@ -60,6 +60,30 @@ const shopServer = await startStatic({
   dynamic: (url) => (url.pathname === '/' ? { type: 'text/html; charset=utf-8', body: parentPage(sessions.get(url.searchParams.get('load'))) } : null),
 });
 
+// Runs in the frame before its own scripts: notes when the wasm module is instantiated and when
+// the first input appears, to show where the time to `ready` goes. It changes nothing else.
+function markFrame() {
+  if (!location.pathname.startsWith('/frame/')) return;
+  const marks = {};
+  window.cardsealBenchMarks = marks;
+  for (const name of ['instantiateStreaming', 'instantiate']) {
+    const original = WebAssembly[name];
+    WebAssembly[name] = async function (...args) {
+      marks.wasmStart ??= performance.now();
+      const result = await original.apply(this, args);
+      marks.wasmEnd ??= performance.now();
+      return result;
+    };
+  }
+  document.addEventListener('DOMContentLoaded', () => { marks.domContentLoaded = performance.now(); });
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('input')) {
+      marks.formInDom = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document, { subtree: true, childList: true });
+}
+
 const browser = await launchBrowser();
 const version = browser.version();
 const loads = [];
@@ -67,6 +91,7 @@ try {
   for (let load = 0; load < Number(options.loads); load += 1) {
     sessions.set(String(load), await createSession());
     const context = await browser.newContext();
+    await context.addInitScript(markFrame);
     const page = await context.newPage();
     await page.goto(`${shopOrigin}/?load=${load}`);
     await page.waitForFunction(() => window.readyAt || window.frameError, null, { timeout: 30_000 });
@@ -78,6 +103,7 @@ try {
       const number = document.querySelector('input[autocomplete="cc-number"]');
       return {
         timeOrigin: performance.timeOrigin,
+        marks: window.cardsealBenchMarks ?? {},
         numberInput: Boolean(number) && !number.disabled,
         navigation: { responseEnd: nav.responseEnd, domInteractive: nav.domInteractive, transferSize: nav.transferSize },
         resources: performance.getEntriesByType('resource').map((r) => ({
@@ -90,6 +116,7 @@ try {
       frame_ready_ms: parent.readyAt - inFrame.timeOrigin,
       page_ready_ms: parent.readyAt - parent.timeOrigin,
       frame_start_ms: inFrame.timeOrigin - parent.timeOrigin,
+      marks: inFrame.marks,
       navigation: inFrame.navigation,
       resources: inFrame.resources,
     });
@@ -119,6 +146,11 @@ for (const name of new Set(loads.flatMap((l) => l.resources.map((r) => r.name)))
   report.resource_end_ms[name] = median(loads.map((l) => l.resources.find((r) => r.name === name)?.end).filter((v) => v !== undefined));
 }
 report.resource_end_ms['(frame document)'] = median(loads.map((l) => l.navigation.responseEnd));
+report.steps_ms = {};
+for (const name of ['domContentLoaded', 'wasmStart', 'wasmEnd', 'formInDom']) {
+  const values = loads.map((l) => l.marks[name]).filter((v) => v !== undefined);
+  if (values.length) report.steps_ms[name] = median(values);
+}
 
 const f = (s) => `median ${s.median.toFixed(1)} ms, p90 ${s.p90.toFixed(1)}, min ${s.min.toFixed(1)}, max ${s.max.toFixed(1)}`;
 console.log(`Chromium ${version}, ${loads.length} fresh loads`);
@@ -126,6 +158,9 @@ console.log(`frame navigation start -> form ready: ${f(report.frame_ready_ms)}`)
 console.log(`shop page navigation start -> form ready: ${f(report.page_ready_ms)}`);
 console.log(`shop page navigation start -> frame navigation start: ${f(report.frame_start_ms)}`);
 console.log(`bytes the frame fetched (transferSize, as served): ${report.frame_transfer_bytes}`);
+for (const [name, at] of Object.entries(report.steps_ms)) {
+  console.log(`  ${name.padEnd(40)} at ${at.toFixed(1)} ms after frame navigation start (median)`);
+}
 for (const [name, end] of Object.entries(report.resource_end_ms)) {
   console.log(`  ${name.padEnd(40)} loaded at ${end.toFixed(1)} ms after frame navigation start (median)`);
 }
