@@ -138,6 +138,7 @@ fn payments(options: &Options) -> Value {
         let (phase, attempts) = undisturbed(&format!("closed c={concurrency}"), pid, || {
             let requests = prepare(count, &format!("closed{concurrency}"));
             settle(pid);
+            println!("closed c={concurrency}: timing started");
             let phase = load::closed_loop(listen, pid, &requests, concurrency, CLOSED_PHASE_LIMIT);
             let other = phase.other_cpu / phase.elapsed.as_secs_f64();
             (phase, other)
@@ -161,6 +162,7 @@ fn payments(options: &Options) -> Value {
         let (phase, attempts) = undisturbed(&label, pid, || {
             let requests = prepare(count, &format!("open{}", (fraction * 100.0) as u32));
             settle(pid);
+            println!("{label}: timing started");
             let phase = load::open_loop(listen, pid, &requests, rate, options.workers, limit);
             let other = phase.other_cpu / phase.elapsed.as_secs_f64();
             (phase, other)
