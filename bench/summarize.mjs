@@ -20,6 +20,10 @@ const SEAL_GOAL_RATIO = 1.5;
 const OPEN_GOAL_RATIO = 0.95;
 const OVERHEAD_GOAL = 0.3;
 const P99_GOAL_MS = 20;
+// A payment answer slower than this counts as slow; slow answers less than BURST_GAP_S apart
+// belong to one burst.
+const SLOW_MS = 10;
+const BURST_GAP_S = 0.3;
 
 const out = [];
 const say = (line = '') => out.push(line);
@@ -206,6 +210,13 @@ if (payments) {
     say(`- The service wrote ${fixed(best.server_written_bytes_per_payment / 1000)} KB in ${fixed(best.server_write_calls_per_payment)} write calls ` +
       'per payment (SQLite WAL frames and log lines).');
   }
+  for (const p of payments.open_loop) {
+    const clusters = slowClusters(join(dir, 'service', `timeline-open-${Math.round(p.fraction * 100)}.csv`));
+    if (clusters) {
+      say(`- At ${fixed(p.fraction * 100, 0)}% of max: ${clusters.slow} of ${clusters.total} answers took over ${SLOW_MS} ms, ` +
+        `in ${clusters.count} bursts; bursts began a median ${fixed(clusters.gapSeconds, 2)} s apart, every ${fixed(clusters.gapPayments, 0)} payments.`);
+    }
+  }
   const half = payments.open_loop.find((p) => Math.abs(p.fraction - 0.5) < 1e-9);
   if (half) say(`- p99 at half the maximum rate ${fixed(half.p99_ms, 2)} ms; goal < ${P99_GOAL_MS} ms: ${verdict(half.p99_ms < P99_GOAL_MS)}.`);
   say();
@@ -250,6 +261,24 @@ if (startup) {
 }
 
 console.log(out.join('\n'));
+
+/** Groups the slow answers of an open-loop timeline (due_s,latency_ms) into bursts. */
+function slowClusters(path) {
+  if (!existsSync(path)) return null;
+  const rows = readFileSync(path, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
+  const bursts = [];
+  for (const [due, latency] of rows) {
+    if (latency <= SLOW_MS) continue;
+    const last = bursts[bursts.length - 1];
+    if (last && due - last.end <= BURST_GAP_S) last.end = due;
+    else bursts.push({ start: due, end: due });
+  }
+  const gaps = bursts.slice(1).map((burst, i) => burst.start - bursts[i].start);
+  const rate = rows.length / (rows[rows.length - 1][0] - rows[0][0]);
+  const slow = rows.filter(([, latency]) => latency > SLOW_MS).length;
+  const gapSeconds = gaps.length ? median(gaps) : NaN;
+  return { slow, total: rows.length, count: bursts.length, gapSeconds, gapPayments: gapSeconds * rate };
+}
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
