@@ -20,8 +20,8 @@ const SEAL_GOAL_RATIO = 1.5;
 const OPEN_GOAL_RATIO = 0.95;
 const OVERHEAD_GOAL = 0.3;
 const P99_GOAL_MS = 20;
-// A payment answer slower than this counts as slow; slow answers less than BURST_GAP_S apart
-// belong to one burst.
+// A payment response slower than this counts as slow. Slow responses less than BURST_GAP_S
+// apart belong to one burst.
 const SLOW_MS = 10;
 const BURST_GAP_S = 0.3;
 
@@ -179,7 +179,7 @@ if (payments) {
     `\`ParsedEnvelope::open\` ${fixed(payments.open_1_thread)}/s on 1 thread (${fixed(payments.open_per_cpu_second)} per CPU-second), ` +
     `${fixed(payments.open_2_threads)}/s on 2 threads.`);
   say();
-  say('Closed loop (each connection sends its next payment when the answer arrives):');
+  say('Closed loop (each connection sends its next payment when the response arrives):');
   say();
   // CPU that neither the service nor the load generator used, per second of the phase: other
   // processes, which should be near zero for the figures to stand.
@@ -213,7 +213,7 @@ if (payments) {
   for (const p of payments.open_loop) {
     const clusters = slowClusters(join(dir, 'service', `timeline-open-${Math.round(p.fraction * 100)}.csv`));
     if (clusters) {
-      say(`- At ${fixed(p.fraction * 100, 0)}% of max: ${clusters.slow} of ${clusters.total} answers took over ${SLOW_MS} ms, ` +
+      say(`- At ${fixed(p.fraction * 100, 0)}% of max: ${clusters.slow} of ${clusters.total} responses took over ${SLOW_MS} ms, ` +
         `in ${clusters.count} bursts; bursts began a median ${fixed(clusters.gapSeconds, 2)} s apart, every ${fixed(clusters.gapPayments, 0)} payments.`);
     }
   }
@@ -244,7 +244,7 @@ if (payments && tmpfs) {
 
 const startup = read('startup.json');
 if (startup) {
-  say('## Service start-up to ready (`/readyz` answers 200)');
+  say('## Service start-up to ready (`/readyz` returns 200)');
   say();
   say(`Command: ${command('startup')}${loadAt('startup')}`);
   say();
@@ -262,7 +262,7 @@ if (startup) {
 
 console.log(out.join('\n'));
 
-/** Groups the slow answers of an open-loop timeline (due_s,latency_ms) into bursts. */
+/** Groups the slow responses of an open-loop timeline (due_s,latency_ms) into bursts. */
 function slowClusters(path) {
   if (!existsSync(path)) return null;
   const rows = readFileSync(path, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));

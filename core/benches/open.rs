@@ -12,8 +12,8 @@
 //! - `parse_open`: `envelope::open` on the compact text (strict parsing, key lookup, issue-time
 //!   check, then `open`), which is what the service calls per payment.
 //!
-//! Variants are interleaved round by round so that a change in machine load hits all of them
-//! alike; the figure per variant is the median of its rounds. Each round gives two rates:
+//! Variants are interleaved round by round, so a change in machine load hits all of them alike.
+//! The figure per variant is the median of its rounds. Each round gives two rates:
 //! operations per wall-clock second (with `--threads N`, the total of N threads running at once)
 //! and operations per second of CPU time the bench threads got, which time lost to other
 //! processes does not lower.

@@ -1,6 +1,6 @@
 //! Closed-loop and open-loop load over keep-alive connections on loopback.
 //!
-//! Closed loop: N connections each send their next request as soon as the previous answer
+//! Closed loop: N connections each send their next request as soon as the previous response
 //! arrives; the total rate at saturation is the throughput. Open loop: requests are due at a fixed
 //! rate whatever the service does, and each latency counts from the moment its request was due,
 //! so a slow answer that delays the next send is not hidden (no coordinated omission).
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::http::Connection;
 use crate::service::{cpu_seconds, io_counters, machine_cpu_seconds};
 
-/// What a successful payment answer contains.
+/// What the body of a successful payment response contains.
 const APPROVED: &str = "\"status\":\"approved\"";
 /// Delay before the first open-loop request is due, so the workers are connected and waiting.
 const OPEN_LOOP_LEAD: Duration = Duration::from_millis(100);
@@ -51,7 +51,7 @@ impl Phase {
         self.approved as f64 / self.elapsed.as_secs_f64()
     }
 
-    /// The latency at quantile `q` (0 to 1) in milliseconds; nearest-rank.
+    /// Returns the latency at quantile `q` (0 to 1) in milliseconds, by the nearest-rank method.
     pub fn percentile_ms(latencies: &[u64], q: f64) -> f64 {
         if latencies.is_empty() {
             return f64::NAN;
@@ -92,10 +92,10 @@ impl Tally {
         }
     }
 
-    fn fail(&mut self, what: String) {
+    fn fail(&mut self, description: String) {
         self.failures += 1;
         if self.first_failure.is_none() {
-            self.first_failure = Some(what.chars().take(300).collect());
+            self.first_failure = Some(description.chars().take(300).collect());
         }
     }
 
@@ -137,7 +137,7 @@ fn pay(
     }
 }
 
-/// Sends every request over `concurrency` connections, each waiting for its answer before the
+/// Sends every request over `concurrency` connections, each waiting for its response before the
 /// next; stops taking new requests at `deadline`.
 pub fn closed_loop(
     addr: SocketAddr,

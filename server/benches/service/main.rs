@@ -33,7 +33,7 @@ use service::{Service, ServiceConfig};
 const SHOP_ORIGIN: &str = "http://127.0.0.1:8081";
 /// Payments sent before any timed phase, to warm caches, the database and the connection pool.
 const WARM_UP_PAYMENTS: usize = 300;
-/// Longest a closed-loop phase may take, whatever its request count.
+/// Maximum duration of a closed-loop phase, whatever its request count.
 const CLOSED_PHASE_LIMIT: Duration = Duration::from_secs(60);
 
 struct Options {
@@ -233,7 +233,7 @@ fn startup(options: &Options) -> Value {
     json!({"fresh_ms": fresh, "existing_ms": existing, "runs": options.runs})
 }
 
-/// Spawns the service, waits for `/readyz` to answer 200, stops it; returns milliseconds.
+/// Spawns the service, waits for `/readyz` to return 200, stops it; returns milliseconds.
 fn time_start(config: &ServiceConfig, listen: SocketAddr) -> f64 {
     let start = Instant::now();
     let mut server = Service::spawn(config);
@@ -288,7 +288,7 @@ fn thread_cpu_ns() -> u64 {
 }
 
 /// Writes each payment's due time and latency as CSV into the work directory, to see when slow
-/// answers happened.
+/// responses happened.
 fn write_timeline(options: &Options, name: &str, phase: &Phase) {
     let mut text = String::from("due_s,latency_ms\n");
     for (due, latency) in &phase.timeline {
@@ -336,10 +336,10 @@ fn settle(server_pid: u32) {
     service::wait_quiet(server_pid);
 }
 
-fn require_success(what: &str, phase: &Phase) {
+fn require_success(phase_name: &str, phase: &Phase) {
     if phase.failures > 0 {
         eprintln!(
-            "{what}: {} of {} payments failed; first: {}",
+            "{phase_name}: {} of {} payments failed; first: {}",
             phase.failures,
             phase.sent,
             phase.first_failure.as_deref().unwrap_or("")
@@ -417,7 +417,7 @@ fn print_times(label: &str, times: &[f64]) {
     );
 }
 
-/// The address to start the service on: `port`, or a port free right now when it is 0.
+/// Returns the address to start the service on: `port`, or a port free right now when it is 0.
 fn listen_address(port: u16) -> SocketAddr {
     let port = if port == 0 {
         let probe = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("no free port");
@@ -428,7 +428,7 @@ fn listen_address(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-/// An empty directory under the work directory.
+/// Creates an empty directory under the work directory and returns its path.
 fn fresh_dir(options: &Options, name: &str) -> PathBuf {
     let dir = options.work_dir.join(name);
     if dir.exists() {

@@ -61,7 +61,7 @@ impl Service {
         self.child.id()
     }
 
-    /// Polls `GET /readyz` until it answers 200; returns the time from `since`.
+    /// Polls `GET /readyz` until it returns 200; returns the time from `since`.
     pub fn wait_ready(&mut self, listen: SocketAddr, since: Instant) -> Duration {
         loop {
             if let Ok(response) = http::get(listen, "/readyz")
@@ -208,7 +208,7 @@ pub fn other_cpu_during<T>(server_pid: u32, work: impl FnOnce() -> T) -> (T, f64
     (value, (other / elapsed).max(0.0))
 }
 
-/// Longest wait for other processes to go quiet before measuring anyway.
+/// Maximum wait for other processes to go quiet before measuring anyway.
 const QUIET_TIMEOUT: Duration = Duration::from_secs(600);
 /// Window over which quietness is judged.
 const QUIET_WINDOW: Duration = Duration::from_secs(2);
