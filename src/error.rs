@@ -14,7 +14,7 @@ use crate::js;
 /// The `name` of every error this library throws, so pages can tell them from other errors.
 pub const ERROR_NAME: &str = "CardSealError";
 
-/// Why a call into the browser library failed.
+/// Error from a call into the browser library.
 ///
 /// No variant contains card data or key material, so Display and Debug are safe to log.
 #[non_exhaustive]

@@ -251,7 +251,7 @@ fn is_canonical_ipv4(host: &str) -> bool {
         })
 }
 
-/// An IPv6 address written as [`ipv6_text`] writes it.
+/// Checks that an IPv6 address is written exactly as [`ipv6_text`] writes it (RFC 5952 form).
 fn is_canonical_ipv6(address: &str) -> bool {
     address
         .parse::<Ipv6Addr>()

@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-/// Longest response head accepted; the service's heads are a few hundred bytes.
+/// Maximum size of a response head, in bytes. The service's heads are a few hundred bytes.
 const MAX_HEAD_LEN: usize = 16 * 1024;
 /// Time allowed for one response before the connection counts as failed.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);

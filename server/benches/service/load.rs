@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::http::Connection;
 use crate::service::{cpu_seconds, io_counters, machine_cpu_seconds};
 
-/// What the body of a successful payment response contains.
+/// Marker found in the body of every approved payment response.
 const APPROVED: &str = "\"status\":\"approved\"";
 /// Delay before the first open-loop request is due, so the workers are connected and waiting.
 const OPEN_LOOP_LEAD: Duration = Duration::from_millis(100);
