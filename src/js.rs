@@ -29,7 +29,11 @@ pub fn optional_string(
     name: &str,
     argument: &'static str,
 ) -> Result<Option<String>, Error> {
-    let value = get(object, name);
+    to_optional_string(get(object, name), argument)
+}
+
+/// Converts a value read from an object as [`optional_string`] does.
+pub fn to_optional_string(value: JsValue, argument: &'static str) -> Result<Option<String>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -48,14 +52,10 @@ pub fn required_string(
     optional_string(object, name, argument)?.ok_or(Error::InvalidArgument { name: argument })
 }
 
-/// Returns `object[name]` as an integer-valued number: `None` when it is `undefined` or `null`,
-/// an error naming `argument` when it is anything else, such as a string or a fraction.
-pub fn optional_integer(
-    object: &JsValue,
-    name: &str,
-    argument: &'static str,
-) -> Result<Option<f64>, Error> {
-    let value = get(object, name);
+/// Returns a value read from an object as an integer-valued number: `None` when it is
+/// `undefined` or `null`, an error naming `argument` when it is anything else, such as a string
+/// or a fraction.
+pub fn to_optional_integer(value: JsValue, argument: &'static str) -> Result<Option<f64>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }

@@ -6,8 +6,9 @@ use std::cell::RefCell;
 use cardseal_core::card::Card;
 use cardseal_core::envelope::{self, Binding, Envelope};
 use js_sys::Object;
-use wasm_bindgen::JsValue;
-use web_sys::CryptoKey;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CryptoKey, SubtleCrypto};
 
 use crate::error::Error;
 use crate::js;
@@ -57,6 +58,8 @@ pub struct Sealer {
     engine: Engine,
     /// Seconds to add to the page's clock to get the platform's, from the `serverTime` option.
     clock_offset: i64,
+    /// `crypto.subtle` as it was when the sealer was made, so a seal does not look it up again.
+    subtle: Option<SubtleCrypto>,
     web_key: RefCell<Option<CryptoKey>>,
 }
 
@@ -101,6 +104,7 @@ impl Sealer {
             origin,
             engine,
             clock_offset,
+            subtle: webcrypto::subtle(),
             web_key: RefCell::new(None),
         })
     }
@@ -110,13 +114,14 @@ impl Sealer {
         self.key.key.kid()
     }
 
-    /// Returns the engine this sealer uses on this page: never `Auto`.
+    /// Returns the engine this sealer uses on this page: never `Auto`. It depends on whether
+    /// the page had `crypto.subtle` when the sealer was made.
     pub fn resolved_engine(&self) -> Result<Engine, Error> {
         match self.engine {
-            Engine::Auto if webcrypto::subtle().is_some() => Ok(Engine::WebCrypto),
+            Engine::Auto if self.subtle.is_some() => Ok(Engine::WebCrypto),
             Engine::Auto if cfg!(feature = "rust-fallback") => Ok(Engine::Rust),
             Engine::Auto => Err(Error::WebCryptoUnavailable),
-            Engine::WebCrypto if webcrypto::subtle().is_none() => Err(Error::WebCryptoUnavailable),
+            Engine::WebCrypto if self.subtle.is_none() => Err(Error::WebCryptoUnavailable),
             engine => Ok(engine),
         }
     }
@@ -136,7 +141,7 @@ impl Sealer {
     }
 
     async fn seal_webcrypto(&self, card: &Card, binding: &Binding) -> Result<Envelope, Error> {
-        let subtle = webcrypto::subtle().ok_or(Error::WebCryptoUnavailable)?;
+        let subtle = self.subtle.as_ref().ok_or(Error::WebCryptoUnavailable)?;
         let prepared = envelope::prepare(card, binding, &self.key.key)?;
 
         // The clone is taken out of the RefCell before awaiting, so no borrow is held across it.
@@ -144,14 +149,14 @@ impl Sealer {
         let web_key = match cached {
             Some(web_key) => web_key,
             None => {
-                let import = webcrypto::import_rsa_key(&subtle, &self.key.jwk)?;
+                let import = webcrypto::import_rsa_key(subtle, &self.key.jwk)?;
                 let web_key = webcrypto::await_key(import, "importKey RSA-OAEP").await?;
                 *self.web_key.borrow_mut() = Some(web_key.clone());
                 web_key
             }
         };
 
-        webcrypto::seal(&subtle, &web_key, prepared).await
+        webcrypto::seal(subtle, &web_key, prepared).await
     }
 }
 
@@ -165,15 +170,33 @@ fn seal_rust(_card: &Card, _binding: &Binding, _sealer: &Sealer) -> Result<Envel
     Err(Error::WebCryptoUnavailable)
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The result of a seal as a plain object whose members are set as properties directly,
+    /// which costs less than `Reflect.set` with a key made per call.
+    #[wasm_bindgen(extends = Object)]
+    type SealResult;
+    #[wasm_bindgen(method, setter = envelope)]
+    fn set_envelope(this: &SealResult, envelope: &str);
+    #[wasm_bindgen(method, setter = brand)]
+    fn set_brand(this: &SealResult, brand: &str);
+    #[wasm_bindgen(method, setter = last4)]
+    fn set_last4(this: &SealResult, last4: &str);
+    #[wasm_bindgen(method, setter = expMonth)]
+    fn set_exp_month(this: &SealResult, month: u8);
+    #[wasm_bindgen(method, setter = expYear)]
+    fn set_exp_year(this: &SealResult, year: u16);
+}
+
 /// Builds the result a page gets: `{envelope, brand, last4, expMonth, expYear}`.
 pub fn result_object(envelope: Envelope, card: &Card) -> Object {
-    let result = js::object();
-    js::set(&result, "envelope", &JsValue::from_str(envelope.as_str()));
-    js::set(&result, "brand", &JsValue::from_str(card.brand().code()));
-    js::set(&result, "last4", &JsValue::from_str(&card.last4()));
-    js::set(&result, "expMonth", &JsValue::from(card.expiry().month()));
-    js::set(&result, "expYear", &JsValue::from(card.expiry().year()));
-    result
+    let result: SealResult = js::object().unchecked_into();
+    result.set_envelope(envelope.as_str());
+    result.set_brand(card.brand().code());
+    result.set_last4(&card.last4());
+    result.set_exp_month(card.expiry().month());
+    result.set_exp_year(card.expiry().year());
+    result.into()
 }
 
 /// Returns the current time in whole seconds since the Unix epoch, from the page's clock.

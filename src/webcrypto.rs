@@ -9,6 +9,7 @@
 
 use cardseal_core::envelope::{Envelope, Prepared};
 use js_sys::{Array, Object, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
@@ -18,6 +19,74 @@ use crate::js;
 
 /// The AES-GCM authentication tag length in bits (RFC 7518 section 5.3: 128-bit tag).
 const GCM_TAG_BITS: u32 = 128;
+
+#[wasm_bindgen]
+extern "C" {
+    /// SubtleCrypto, bound again for a method signature that web-sys lacks.
+    #[wasm_bindgen(extends = Object)]
+    type SubtleValues;
+
+    /// `SubtleCrypto.importKey` with the format and algorithm as JavaScript values. web-sys
+    /// takes them as `&str`, which converts them from UTF-8 into new strings on every call.
+    #[wasm_bindgen(method, js_name = importKey, catch)]
+    fn import_key_with_values(
+        this: &SubtleValues,
+        format: &JsValue,
+        key_data: &Uint8Array,
+        algorithm: &JsValue,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
+
+    /// The AesGcmParams dictionary (W3C WebCrypto) as a plain object. Its members are set as
+    /// properties directly, which costs less than `Reflect.set` with a key made per call.
+    #[wasm_bindgen(extends = Object)]
+    type AesGcmParams;
+    #[wasm_bindgen(method, setter = name)]
+    fn set_name(this: &AesGcmParams, name: &JsValue);
+    #[wasm_bindgen(method, setter = iv)]
+    fn set_iv(this: &AesGcmParams, iv: &Uint8Array);
+    #[wasm_bindgen(method, setter = additionalData)]
+    fn set_additional_data(this: &AesGcmParams, additional_data: &Uint8Array);
+    #[wasm_bindgen(method, setter = tagLength)]
+    fn set_tag_length(this: &AesGcmParams, bits: u32);
+}
+
+/// WebCrypto arguments that are the same for every seal. They are made into JavaScript values
+/// once per module instance, so that a seal passes references. None of them is secret, and
+/// WebCrypto only reads them, so seals running at the same time can share them.
+struct Fixed {
+    /// The key format `"raw"`.
+    raw: JsValue,
+    /// `"AES-GCM"`, the algorithm name for importKey and for AesGcmParams.
+    aes_gcm: JsValue,
+    /// `{name: "RSA-OAEP"}`, RsaOaepParams without a label, so the label is empty.
+    rsa_oaep: Object,
+    /// The key usages `["encrypt"]`.
+    usages: Array,
+}
+
+impl Fixed {
+    fn new() -> Fixed {
+        let rsa_oaep = js::object();
+        js::set(&rsa_oaep, "name", &JsValue::from_str("RSA-OAEP"));
+        Fixed {
+            raw: JsValue::from_str("raw"),
+            aes_gcm: JsValue::from_str("AES-GCM"),
+            rsa_oaep,
+            usages: Array::of1(&JsValue::from_str("encrypt")),
+        }
+    }
+}
+
+/// Returns the [`Fixed`] values, made on the first call. The module runs on one thread, and the
+/// values are needed as long as it runs, so they stay in one leaked allocation per instance.
+fn fixed() -> &'static Fixed {
+    thread_local! {
+        static FIXED: &'static Fixed = Box::leak(Box::new(Fixed::new()));
+    }
+    FIXED.with(|fixed| *fixed)
+}
 
 /// Returns `globalThis.crypto.subtle` where the page has it (secure contexts and Node.js).
 pub fn subtle() -> Option<SubtleCrypto> {
@@ -35,7 +104,7 @@ pub fn import_rsa_key(subtle: &SubtleCrypto, jwk: &Object) -> Result<Promise, Er
     js::set(&algorithm, "hash", &JsValue::from_str("SHA-256"));
 
     subtle
-        .import_key_with_object("jwk", jwk, &algorithm, false, &usages())
+        .import_key_with_object("jwk", jwk, &algorithm, false, &fixed().usages)
         .map_err(|error| failure("importKey RSA-OAEP", &error))
 }
 
@@ -62,9 +131,13 @@ pub async fn seal(
     let aad = copy(prepared.protected().as_bytes());
     let plaintext = copy(prepared.plaintext());
 
+    let fixed = fixed();
+
     // Both chains start before either is awaited, so the browser can run them side by side.
-    let wrap = subtle.encrypt_with_object_and_buffer_source(&rsa_oaep(), rsa_key, &cek);
-    let aes_import = subtle.import_key_with_str("raw", &cek, "AES-GCM", false, &usages());
+    let wrap = subtle.encrypt_with_object_and_buffer_source(&fixed.rsa_oaep, rsa_key, &cek);
+    let aes_import = subtle
+        .unchecked_ref::<SubtleValues>()
+        .import_key_with_values(&fixed.raw, &cek, &fixed.aes_gcm, false, &fixed.usages);
     wipe(&cek);
     let wrap = wrap.map_err(|error| failure("encrypt RSA-OAEP", &error))?;
     let aes_import = aes_import.map_err(|error| failure("importKey AES-GCM", &error))?;
@@ -91,22 +164,12 @@ fn wipe(array: &Uint8Array) {
     array.fill(0, 0, array.length());
 }
 
-fn usages() -> JsValue {
-    Array::of1(&JsValue::from_str("encrypt")).into()
-}
-
-fn rsa_oaep() -> Object {
-    let algorithm = js::object();
-    js::set(&algorithm, "name", &JsValue::from_str("RSA-OAEP"));
-    algorithm
-}
-
-fn aes_gcm(iv: &Uint8Array, aad: &Uint8Array) -> Object {
-    let algorithm = js::object();
-    js::set(&algorithm, "name", &JsValue::from_str("AES-GCM"));
-    js::set(&algorithm, "iv", iv);
-    js::set(&algorithm, "additionalData", aad);
-    js::set(&algorithm, "tagLength", &JsValue::from(GCM_TAG_BITS));
+fn aes_gcm(iv: &Uint8Array, aad: &Uint8Array) -> AesGcmParams {
+    let algorithm: AesGcmParams = js::object().unchecked_into();
+    algorithm.set_name(&fixed().aes_gcm);
+    algorithm.set_iv(iv);
+    algorithm.set_additional_data(aad);
+    algorithm.set_tag_length(GCM_TAG_BITS);
     algorithm
 }
 
