@@ -171,6 +171,8 @@ macro_rules! shared_suite {
             webcrypto_engine_without_webcrypto_fails,
             exported_seal_returns_display_data,
             sealed_envelopes_are_unique,
+            concurrent_seals_keep_their_cards,
+            throwing_card_getter_reads_as_missing,
             invalid_card_rejected_in_japanese,
             every_invalid_field_reported,
             expiry_from_month_and_year,

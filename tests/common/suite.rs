@@ -114,6 +114,51 @@ pub async fn sealed_envelopes_are_unique(_runtime: &str) {
     assert_ne!(first_id, second_id);
 }
 
+/// Seals every test card with one sealer at the same time. The seals share the module's fixed
+/// WebCrypto values and run their WebCrypto steps interleaved, and each envelope must still
+/// contain its own card (the native test opens them).
+pub async fn concurrent_seals_keep_their_cards(runtime: &str) {
+    let sealer = sealer(options(KID_2048, "webcrypto"));
+    let exp_year = exp_year();
+
+    let promises: Array = CARDS
+        .iter()
+        .map(|card| JsValue::from(sealer.seal(card_input(card, exp_year).unchecked_into())))
+        .collect();
+    let results: Array = JsFuture::from(Promise::all(&promises))
+        .await
+        .unwrap_or_else(|error| panic!("concurrent seals failed: {}", describe(&error)))
+        .unchecked_into();
+
+    assert_eq!(results.length() as usize, CARDS.len());
+    for (card, result) in CARDS.iter().zip(results.iter()) {
+        check_and_print(runtime, "concurrent", KID_2048, card, exp_year, &result);
+    }
+}
+
+/// Checks that a card member whose getter throws reads as missing: the seal rejects with that
+/// field's code instead of throwing out of the module.
+pub async fn throwing_card_getter_reads_as_missing(_runtime: &str) {
+    let sealer = sealer(options(KID_2048, "webcrypto"));
+    let input = card_input(card("visa").expect("test card"), exp_year());
+    let descriptor = object(&[]);
+    let getter = js_sys::Function::new_no_args("throw new Error('cvc getter failed')");
+    set(&descriptor, "get", &getter);
+    let input: js_sys::Object = input.unchecked_into();
+    js_sys::Object::define_property(
+        &input,
+        &JsValue::from_str("cvc"),
+        descriptor.unchecked_ref(),
+    );
+
+    let promise: Promise = sealer.seal(input.unchecked_into()).unchecked_into();
+    let error = JsFuture::from(promise)
+        .await
+        .expect_err("a card without a readable cvc must be rejected");
+
+    assert_eq!(get_string(&error, "code"), "cvc_missing");
+}
+
 pub async fn invalid_card_rejected_in_japanese(_runtime: &str) {
     let input = object(&[
         ("number", "4242 4242 4242 4241"),
