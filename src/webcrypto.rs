@@ -2,10 +2,11 @@
 //!
 //! `cardseal-core` prepares the envelope (header, content key, IV, payload) and assembles it;
 //! this module only hands those bytes to SubtleCrypto. Every buffer given to WebCrypto is a fresh
-//! `Uint8Array` copy: a view into wasm memory would be detached if the memory grew before the
-//! browser read it. The copies holding the content key and the card payload are zeroed once the
-//! SubtleCrypto calls have taken them, since WebCrypto copies its inputs when a method is called
-//! (W3C WebCrypto, "get a copy of the bytes held by the buffer source").
+//! JavaScript buffer copied out of wasm memory, because a view into wasm memory would be
+//! detached if the memory grew before the browser read it. The copies holding the content key
+//! and the card payload are zeroed once the SubtleCrypto calls have taken them, since WebCrypto
+//! copies its inputs when a method is called (W3C WebCrypto, "get a copy of the bytes held by
+//! the buffer source").
 
 use cardseal_core::envelope::{Envelope, Prepared};
 use js_sys::{Array, Object, Promise, Uint8Array};
@@ -50,6 +51,26 @@ extern "C" {
     fn set_additional_data(this: &AesGcmParams, additional_data: &Uint8Array);
     #[wasm_bindgen(method, setter = tagLength)]
     fn set_tag_length(this: &AesGcmParams, bits: u32);
+
+    /// [`encrypt_with_key`] as a JavaScript function.
+    #[wasm_bindgen(extends = js_sys::Function)]
+    type EncryptWithKey;
+
+    /// Binds the arguments of one seal to [`encrypt_with_key`], leaving the key to come last.
+    #[wasm_bindgen(method, js_name = bind)]
+    fn bind_seal(
+        this: &EncryptWithKey,
+        this_argument: &JsValue,
+        subtle: &SubtleCrypto,
+        algorithm: &AesGcmParams,
+        plaintext: &Uint8Array,
+    ) -> js_sys::Function;
+
+    /// A promise whose `then` takes a JavaScript function, where js-sys takes a Rust closure.
+    #[wasm_bindgen(extends = Object)]
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_call(this: &Thenable, on_fulfilled: &js_sys::Function) -> Promise;
 }
 
 /// WebCrypto arguments that are the same for every seal. They are made into JavaScript values
@@ -64,17 +85,30 @@ struct Fixed {
     rsa_oaep: Object,
     /// The key usages `["encrypt"]`.
     usages: Array,
+    /// [`encrypt_with_key`] as a JavaScript function, which a seal binds to its own arguments
+    /// and hands to `then` of the AES key import. The AES-GCM encryption then starts as soon as
+    /// the key is ready, without a round through the Rust executor.
+    encrypt_with_key: EncryptWithKey,
 }
 
 impl Fixed {
     fn new() -> Fixed {
         let rsa_oaep = js::object();
         js::set(&rsa_oaep, "name", &JsValue::from_str("RSA-OAEP"));
+        let encrypt_with_key = Closure::<
+            dyn FnMut(
+                SubtleCrypto,
+                AesGcmParams,
+                Uint8Array,
+                CryptoKey,
+            ) -> Result<Promise, JsValue>,
+        >::new(encrypt_with_key);
         Fixed {
             raw: JsValue::from_str("raw"),
             aes_gcm: JsValue::from_str("AES-GCM"),
             rsa_oaep,
             usages: Array::of1(&JsValue::from_str("encrypt")),
+            encrypt_with_key: encrypt_with_key.into_js_value().unchecked_into(),
         }
     }
 }
@@ -86,6 +120,20 @@ fn fixed() -> &'static Fixed {
         static FIXED: &'static Fixed = Box::leak(Box::new(Fixed::new()));
     }
     FIXED.with(|fixed| *fixed)
+}
+
+/// Starts the AES-GCM encryption of `plaintext` once the AES key import has resolved to `key`,
+/// and zeroes the plaintext copy, which WebCrypto has copied by then. An error thrown here
+/// rejects the promise that `then` returned.
+fn encrypt_with_key(
+    subtle: SubtleCrypto,
+    algorithm: AesGcmParams,
+    plaintext: Uint8Array,
+    key: CryptoKey,
+) -> Result<Promise, JsValue> {
+    let encrypt = subtle.encrypt_with_object_and_buffer_source(&algorithm, &key, &plaintext);
+    wipe(&plaintext);
+    encrypt
 }
 
 /// Returns `globalThis.crypto.subtle` where the page has it (secure contexts and Node.js).
@@ -121,36 +169,67 @@ pub async fn await_key(import: Promise, operation: &'static str) -> Result<Crypt
 
 /// Encrypts the prepared envelope: RSA-OAEP wraps the content key while AES-GCM encrypts the
 /// payload with the protected header as additional data (RFC 7516 section 5.1, steps 4 to 15).
+///
+/// The RSA wrap and the AES key import start at once, and the browser chains the AES-GCM
+/// encryption to the import, so the seal waits for WebCrypto only once.
 pub async fn seal(
     subtle: &SubtleCrypto,
     rsa_key: &CryptoKey,
     prepared: Prepared,
 ) -> Result<Envelope, Error> {
-    let cek = copy(prepared.cek());
+    let fixed = fixed();
+    let cek = Wiped(copy(prepared.cek()));
+    let plaintext = Wiped(copy(prepared.plaintext()));
     let iv = copy(prepared.iv());
     let aad = copy(prepared.protected().as_bytes());
-    let plaintext = copy(prepared.plaintext());
+    let algorithm = aes_gcm(&iv, &aad);
 
-    let fixed = fixed();
-
-    // Both chains start before either is awaited, so the browser can run them side by side.
-    let wrap = subtle.encrypt_with_object_and_buffer_source(&fixed.rsa_oaep, rsa_key, &cek);
+    let wrap = subtle.encrypt_with_object_and_buffer_source(&fixed.rsa_oaep, rsa_key, &cek.0);
     let aes_import = subtle
         .unchecked_ref::<SubtleValues>()
-        .import_key_with_values(&fixed.raw, &cek, &fixed.aes_gcm, false, &fixed.usages);
-    wipe(&cek);
+        .import_key_with_values(&fixed.raw, &cek.0, &fixed.aes_gcm, false, &fixed.usages);
+    drop(cek);
     let wrap = wrap.map_err(|error| failure("encrypt RSA-OAEP", &error))?;
     let aes_import = aes_import.map_err(|error| failure("importKey AES-GCM", &error))?;
 
-    let aes_key = await_key(aes_import, "importKey AES-GCM").await?;
-    let encrypt =
-        subtle.encrypt_with_object_and_buffer_source(&aes_gcm(&iv, &aad), &aes_key, &plaintext);
-    wipe(&plaintext);
-    let encrypt = encrypt.map_err(|error| failure("encrypt AES-GCM", &error))?;
+    let encrypt_after_import =
+        fixed
+            .encrypt_with_key
+            .bind_seal(&JsValue::UNDEFINED, subtle, &algorithm, &plaintext.0);
+    let encrypt = aes_import
+        .unchecked_ref::<Thenable>()
+        .then_call(&encrypt_after_import);
 
-    let encrypted_key = bytes_of(wrap, "encrypt RSA-OAEP").await?;
-    let ciphertext_and_tag = bytes_of(encrypt, "encrypt AES-GCM").await?;
+    let both = JsFuture::from(Promise::all(&Array::of2(&wrap, &encrypt))).await;
+    drop(plaintext);
+    let both: Array = match both {
+        Ok(both) => both.unchecked_into(),
+        Err(error) => return Err(which_failed(wrap, aes_import, error).await),
+    };
+    let encrypted_key = Uint8Array::new(&both.get(0)).to_vec();
+    let ciphertext_and_tag = Uint8Array::new(&both.get(1)).to_vec();
     Ok(prepared.assemble(&encrypted_key, &ciphertext_and_tag)?)
+}
+
+/// Names the step whose rejection made waiting for both results fail: the RSA wrap if it
+/// rejected, else the AES key import if it rejected, else the AES-GCM encryption.
+async fn which_failed(wrap: Promise, aes_import: Promise, error: JsValue) -> Error {
+    if let Err(wrap_error) = JsFuture::from(wrap).await {
+        return failure("encrypt RSA-OAEP", &wrap_error);
+    }
+    if let Err(import_error) = JsFuture::from(aes_import).await {
+        return failure("importKey AES-GCM", &import_error);
+    }
+    failure("encrypt AES-GCM", &error)
+}
+
+/// A copy of secret bytes handed to WebCrypto, zeroed when dropped, on every path.
+struct Wiped(Uint8Array);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        wipe(&self.0);
+    }
 }
 
 /// Copies bytes out of wasm memory into a new `Uint8Array` that WebCrypto may keep.
@@ -171,14 +250,6 @@ fn aes_gcm(iv: &Uint8Array, aad: &Uint8Array) -> AesGcmParams {
     algorithm.set_additional_data(aad);
     algorithm.set_tag_length(GCM_TAG_BITS);
     algorithm
-}
-
-/// Waits for an `encrypt` promise and copies its ArrayBuffer into wasm memory.
-async fn bytes_of(promise: Promise, operation: &'static str) -> Result<Vec<u8>, Error> {
-    let buffer = JsFuture::from(promise)
-        .await
-        .map_err(|error| failure(operation, &error))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 fn failure(operation: &'static str, error: &JsValue) -> Error {
