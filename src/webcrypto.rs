@@ -1,9 +1,9 @@
 //! RSA-OAEP-256 and A256GCM through the browser's WebCrypto (`crypto.subtle`).
 //!
 //! `cardseal-core` prepares the envelope (header, content key, IV, payload) and assembles it;
-//! this module only hands those bytes to SubtleCrypto. Every buffer given to WebCrypto is a view
-//! of a fresh JavaScript buffer copied out of wasm memory, because a view into wasm memory would
-//! be detached if the memory grew before the browser read it. The copies holding the content key
+//! this module only hands those bytes to SubtleCrypto. Every buffer given to WebCrypto is a fresh
+//! JavaScript buffer copied out of wasm memory, because a view into wasm memory would be
+//! detached if the memory grew before the browser read it. The copies holding the content key
 //! and the card payload are zeroed once the SubtleCrypto calls have taken them, since WebCrypto
 //! copies its inputs when a method is called (W3C WebCrypto, "get a copy of the bytes held by
 //! the buffer source").
@@ -14,7 +14,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
-use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::js;
@@ -179,14 +178,10 @@ pub async fn seal(
     prepared: Prepared,
 ) -> Result<Envelope, Error> {
     let fixed = fixed();
-    let [cek, iv, aad, plaintext] = copy_all([
-        prepared.cek(),
-        prepared.iv(),
-        prepared.protected().as_bytes(),
-        prepared.plaintext(),
-    ]);
-    let cek = Wiped(cek);
-    let plaintext = Wiped(plaintext);
+    let cek = Wiped(copy(prepared.cek()));
+    let plaintext = Wiped(copy(prepared.plaintext()));
+    let iv = copy(prepared.iv());
+    let aad = copy(prepared.protected().as_bytes());
     let algorithm = aes_gcm(&iv, &aad);
 
     let wrap = subtle.encrypt_with_object_and_buffer_source(&fixed.rsa_oaep, rsa_key, &cek.0);
@@ -237,20 +232,11 @@ impl Drop for Wiped {
     }
 }
 
-/// Copies byte strings out of wasm memory into one new buffer that WebCrypto may keep, and
-/// returns a view of each. One buffer costs less to allocate than one per input.
-fn copy_all<const N: usize>(parts: [&[u8]; N]) -> [Uint8Array; N] {
-    let joined = Zeroizing::new(parts.concat());
-    let buffer = Uint8Array::new_with_length(joined.len() as u32);
-    buffer.copy_from(&joined);
-
-    let mut start = 0;
-    parts.map(|part| {
-        let end = start + part.len() as u32;
-        let view = buffer.subarray(start, end);
-        start = end;
-        view
-    })
+/// Copies bytes out of wasm memory into a new `Uint8Array` that WebCrypto may keep.
+fn copy(bytes: &[u8]) -> Uint8Array {
+    let array = Uint8Array::new_with_length(bytes.len() as u32);
+    array.copy_from(bytes);
+    array
 }
 
 fn wipe(array: &Uint8Array) {
