@@ -120,16 +120,20 @@ fn payments(options: &Options) -> Value {
     );
 
     let mut card_counter = 0;
+    let mut batch = 0;
     let mut prepare = |count: usize, tag: &str| {
-        let sessions = fixtures::create_sessions(listen, &shop, count, tag);
+        // A phase measured again needs new Idempotency-Keys, since its sessions are new.
+        batch += 1;
+        let tag = format!("{tag}-{batch}");
+        let sessions = fixtures::create_sessions(listen, &shop, count, &tag);
         let envelopes = fixtures::seal_envelopes(&sessions, &public, &shop.origin, card_counter);
         card_counter += count;
-        fixtures::payment_requests(&shop, &sessions, &envelopes, tag)
+        fixtures::payment_requests(&shop, &sessions, &envelopes, &tag)
     };
 
     let warm = prepare(WARM_UP_PAYMENTS, "warm");
     let phase = load::closed_loop(listen, pid, &warm, 8, CLOSED_PHASE_LIMIT);
-    require_success("warm-up", &phase);
+    require_success(&mut server, "warm-up", &phase);
 
     let mut closed = Vec::new();
     let mut best = 0.0_f64;
@@ -145,7 +149,7 @@ fn payments(options: &Options) -> Value {
         });
         print_phase(&format!("closed c={concurrency:<3}"), &phase, false);
         write_timeline(options, &format!("closed-{concurrency}"), &phase);
-        require_success("closed loop", &phase);
+        require_success(&mut server, "closed loop", &phase);
         best = best.max(phase.throughput());
         closed.push(phase_json(
             &phase,
@@ -177,7 +181,7 @@ fn payments(options: &Options) -> Value {
             &phase,
             true,
         );
-        require_success("open loop", &phase);
+        require_success(&mut server, "open loop", &phase);
         open.push(phase_json(
             &phase,
             json!({"fraction": fraction, "target_rate": rate, "workers": options.workers, "attempts": attempts}),
@@ -336,7 +340,8 @@ fn settle(server_pid: u32) {
     service::wait_quiet(server_pid);
 }
 
-fn require_success(phase_name: &str, phase: &Phase) {
+/// Stops the service and exits when any payment of the phase failed.
+fn require_success(server: &mut Service, phase_name: &str, phase: &Phase) {
     if phase.failures > 0 {
         eprintln!(
             "{phase_name}: {} of {} payments failed; first: {}",
@@ -344,6 +349,8 @@ fn require_success(phase_name: &str, phase: &Phase) {
             phase.sent,
             phase.first_failure.as_deref().unwrap_or("")
         );
+        // `exit` skips destructors, so the service is stopped here.
+        server.terminate();
         std::process::exit(1);
     }
 }

@@ -85,7 +85,8 @@ impl Service {
         self.terminate();
     }
 
-    fn terminate(&mut self) {
+    /// Sends SIGTERM and waits for the service to exit, unless it has already.
+    pub fn terminate(&mut self) {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;
         }
