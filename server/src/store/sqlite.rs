@@ -51,6 +51,8 @@ const WAL_AUTOCHECKPOINT_PAGES: i64 = 100_000;
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 /// WAL size in pages past which the writer restarts the WAL (see `start_checkpointer`).
 const WAL_RESTART_PAGES: i64 = 16_384;
+/// Extra PASSIVE passes just before a restart, so that the restart itself has little to copy.
+const RESTART_PREPARATION_PASSES: usize = 2;
 /// Largest WAL file kept after a restart; SQLite truncates a larger one to this size.
 const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// Prepared statements kept per connection; more than this module has, so none is parsed twice.
@@ -130,14 +132,9 @@ impl SqliteStore {
                     let Some(pools) = pools.upgrade() else {
                         return;
                     };
-                    match wal_checkpoint(&conn, "PASSIVE") {
-                        Ok(pages) if pages >= WAL_RESTART_PAGES => {
-                            pools.restart_wal.store(true, Ordering::Relaxed);
-                        }
-                        Ok(_) => {}
-                        Err(error) => {
-                            tracing::warn!(%error, "WAL checkpoint failed; retrying shortly");
-                        }
+                    let restart_wal = &pools.restart_wal;
+                    if let Err(error) = checkpoint_pass(&conn, restart_wal, WAL_RESTART_PAGES) {
+                        tracing::warn!(%error, "WAL checkpoint failed; retrying shortly");
                     }
                 }
             })
@@ -318,6 +315,26 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
     for job in batch {
         job.finish(error.as_ref());
     }
+}
+
+/// One pass of the background checkpointer: copies the WAL into the database and, once the WAL
+/// has `restart_pages` pages or more, requests a restart from the next committer.
+fn checkpoint_pass(
+    conn: &Connection,
+    restart_wal: &AtomicBool,
+    restart_pages: i64,
+) -> rusqlite::Result<()> {
+    if wal_checkpoint(conn, "PASSIVE")? < restart_pages {
+        return Ok(());
+    }
+
+    // Writes go on during a pass, so one pass leaves what was appended while it copied. Each
+    // further pass leaves less, and the restart, which holds every write, copies only the rest.
+    for _ in 0..RESTART_PREPARATION_PASSES {
+        wal_checkpoint(conn, "PASSIVE")?;
+    }
+    restart_wal.store(true, Ordering::Relaxed);
+    Ok(())
 }
 
 /// Runs `PRAGMA wal_checkpoint(mode)` and returns the WAL's size in pages before it ran.
@@ -1191,6 +1208,48 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.list_shops().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn wal_restarts_after_the_checkpointer_requests_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.db");
+        let store = SqliteStore::open(&path, 1).expect("open store");
+        let checkpointer = open_connection(&path).unwrap();
+        for index in 0..50 {
+            store
+                .claim_envelope_id(&format!("env_{index}"), "shop_a", "cs_1", 1_000, 2_000)
+                .await
+                .unwrap();
+        }
+        let grown = wal_checkpoint(&checkpointer, "PASSIVE").unwrap();
+        assert!(grown >= 50, "one frame or more per commit: {grown}");
+
+        // Below the limit a pass only copies.
+        checkpoint_pass(&checkpointer, &store.pools.restart_wal, grown + 1).unwrap();
+        assert!(!store.pools.restart_wal.load(Ordering::Relaxed));
+
+        checkpoint_pass(&checkpointer, &store.pools.restart_wal, grown).unwrap();
+        assert!(store.pools.restart_wal.load(Ordering::Relaxed));
+        store
+            .claim_envelope_id("env_after", "shop_a", "cs_1", 1_000, 2_000)
+            .await
+            .unwrap();
+        assert!(
+            !store.pools.restart_wal.load(Ordering::Relaxed),
+            "the committer took the request"
+        );
+
+        // The restart made the next commit write from the start of the WAL.
+        store
+            .claim_envelope_id("env_next", "shop_a", "cs_1", 1_000, 2_000)
+            .await
+            .unwrap();
+        let after = wal_checkpoint(&checkpointer, "PASSIVE").unwrap();
+        assert!(
+            after < 10,
+            "WAL after the restart: {after} pages, before: {grown}"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
