@@ -538,6 +538,50 @@ async fn health_ready_and_metrics() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn precompressed_assets_follow_accept_encoding() {
+    let assets = tempfile::tempdir().unwrap();
+    fs::create_dir_all(assets.path().join("pkg")).unwrap();
+    let wasm = assets.path().join("pkg/cardseal_bg.wasm");
+    fs::write(&wasm, b"\0asm\x01\0\0\0 identity").unwrap();
+    // The service does not look inside the copies, so marker bytes show which file was sent.
+    fs::write(wasm.with_extension("wasm.br"), b"brotli copy").unwrap();
+    fs::write(wasm.with_extension("wasm.gz"), b"gzip copy").unwrap();
+    let assets_arg = assets.path().to_str().unwrap().to_owned();
+    let platform = Platform::start(&["--assets", &assets_arg]).await;
+
+    let cases: [(Option<&str>, Option<&str>, &[u8]); 4] = [
+        (Some("gzip, deflate, br"), Some("br"), b"brotli copy"),
+        (Some("gzip, deflate"), Some("gzip"), b"gzip copy"),
+        (Some("identity"), None, b"\0asm\x01\0\0\0 identity"),
+        (None, None, b"\0asm\x01\0\0\0 identity"),
+    ];
+    for (accept, encoding, body) in cases {
+        let mut request = platform.client.get(platform.url("/pkg/cardseal_bg.wasm"));
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        let response = request.send().await.unwrap();
+
+        assert_eq!(response.status(), 200, "{accept:?}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/wasm",
+            "{accept:?}"
+        );
+        assert_eq!(
+            response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(response.headers()["vary"], "accept-encoding", "{accept:?}");
+        assert_eq!(response.bytes().await.unwrap().as_ref(), body, "{accept:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_assets_with_csp_and_cors() {
     let assets = tempfile::tempdir().unwrap();
     fs::create_dir_all(assets.path().join("frame")).unwrap();
