@@ -208,9 +208,10 @@ impl SqliteStore {
 
 /// A write waiting for the writer thread.
 trait WriteJob: Send {
-    /// Runs the write in its own savepoint inside the batch's transaction.
-    fn run(&mut self, conn: &Connection);
-    /// Sends the write's result, or `error` in its place when the batch did not commit.
+    /// Runs the write in its own savepoint inside the batch's transaction. An error means that
+    /// the savepoint itself failed, so the batch must not commit.
+    fn run(&mut self, conn: &Connection) -> rusqlite::Result<()>;
+    /// Sends the write's result, or `error` in place of a success when the batch did not commit.
     fn finish(self: Box<Self>, error: Option<&rusqlite::Error>);
 }
 
@@ -225,14 +226,17 @@ where
     T: Send,
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
 {
-    fn run(&mut self, conn: &Connection) {
-        if let Some(work) = self.work.take() {
-            self.result = Some(in_savepoint(conn, work));
-        }
+    fn run(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let Some(work) = self.work.take() else {
+            return Ok(());
+        };
+        in_savepoint(conn, work, &mut self.result)
     }
 
     fn finish(self: Box<Self>, error: Option<&rusqlite::Error>) {
         let result = match (error, self.result) {
+            // A write that failed by itself reports its own error, whatever became of its batch.
+            (_, Some(Err(own))) => Err(own),
             (Some(error), _) => Err(copy_error(error)),
             (None, Some(result)) => result,
             (None, None) => Err(StoreError::TaskFailed),
@@ -243,19 +247,25 @@ where
 }
 
 /// Runs `work` between SAVEPOINT and RELEASE, rolling back to the savepoint when it fails or
-/// panics, so that one failed write does not undo the others of its batch.
+/// panics, so that one failed write does not undo the others of its batch. Stores the write's
+/// result in `result` and returns the savepoint's own failure. That happens when SQLite rolled
+/// back the whole transaction, as it may on SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM: the
+/// earlier writes are then undone, and a later write would run outside any transaction.
 fn in_savepoint<T>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
+    result: &mut Option<Result<T, StoreError>>,
+) -> rusqlite::Result<()> {
     conn.execute_batch("SAVEPOINT write")?;
-    let result =
+    let outcome =
         catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StoreError::TaskFailed));
-    if result.is_err() {
+    let failed = outcome.is_err();
+    *result = Some(outcome);
+
+    if failed {
         conn.execute_batch("ROLLBACK TO write")?;
     }
-    conn.execute_batch("RELEASE write")?;
-    result
+    conn.execute_batch("RELEASE write")
 }
 
 impl Pools {
@@ -302,7 +312,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
     // process holds it; a deferred transaction could fail on its first write without waiting.
     let outcome = conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
         for job in &mut batch {
-            job.run(conn);
+            job.run(conn)?;
         }
         conn.execute_batch("COMMIT")
     });
@@ -1250,6 +1260,66 @@ mod tests {
             after < 10,
             "WAL after the restart: {after} pages, before: {grown}"
         );
+    }
+
+    fn shop_exists(path: &Path, id: &str) -> bool {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row("SELECT count(*) FROM shops WHERE id = ?1", [id], |row| {
+            row.get::<_, i64>(0)
+        })
+        .unwrap()
+            == 1
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn write_rolled_back_by_sqlite_fails_its_batch() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.db");
+        let store = SqliteStore::open(&path, 1).expect("open store");
+        store
+            .write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (data BLOB)")?))
+            .await
+            .unwrap();
+
+        // SQLITE_FULL in a statement without a statement journal makes SQLite roll back the
+        // whole transaction, not only the statement (as do SQLITE_IOERR and SQLITE_NOMEM).
+        let fill_up: TestWrite = Box::new(|conn| {
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+            conn.pragma_update(None, "max_page_count", pages)?;
+            let inserted = conn.execute("INSERT INTO filler VALUES (zeroblob(1000000))", []);
+            conn.pragma_update(None, "max_page_count", 1_073_741_823)?;
+            inserted?;
+            Ok(())
+        });
+        let results = run_in_one_batch(
+            &store,
+            vec![
+                Box::new(|conn| insert_shop_row(conn, "shop_before")),
+                fill_up,
+                Box::new(|conn| insert_shop_row(conn, "shop_after")),
+            ],
+        )
+        .await;
+
+        assert!(
+            matches!(
+                &results[1],
+                Err(StoreError::Database(rusqlite::Error::SqliteFailure(error, _)))
+                    if error.code == rusqlite::ErrorCode::DiskFull
+            ),
+            "the failed write reports its own error: {results:?}"
+        );
+        assert_eq!(
+            results[0].is_ok(),
+            shop_exists(&path, "shop_before"),
+            "{results:?}"
+        );
+        assert_eq!(
+            results[2].is_ok(),
+            shop_exists(&path, "shop_after"),
+            "{results:?}"
+        );
+        assert!(store.pools.writer.lock().unwrap().is_autocommit());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
