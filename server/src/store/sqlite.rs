@@ -53,6 +53,10 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 const WAL_RESTART_PAGES: i64 = 16_384;
 /// Extra PASSIVE passes just before a restart, so that the restart itself has little to copy.
 const RESTART_PREPARATION_PASSES: usize = 2;
+/// Longest wait of a WAL restart for readers to leave the WAL. The restart holds every write, so it
+/// waits out this service's point reads (tens of microseconds each) but gives up on a long read,
+/// such as another process's open transaction, and the checkpointer requests it again.
+const RESTART_BUSY_TIMEOUT: Duration = Duration::from_millis(10);
 /// Largest WAL file kept after a restart; SQLite truncates a larger one to this size.
 const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
 /// Prepared statements kept per connection; more than this module has, so none is parsed twice.
@@ -287,7 +291,7 @@ impl Pools {
                 commit_batch(&conn, batch);
             }
             if self.restart_wal.swap(false, Ordering::Relaxed)
-                && let Err(error) = wal_checkpoint(&conn, "RESTART")
+                && let Err(error) = restart_wal_briefly(&conn)
             {
                 tracing::warn!(%error, "WAL restart failed; the next pass asks again");
             }
@@ -354,6 +358,15 @@ fn wal_checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<i64> {
     conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
         row.get(1)
     })
+}
+
+/// Restarts the WAL on the writer connection, waiting at most `RESTART_BUSY_TIMEOUT` for readers
+/// where the connection's busy timeout would hold every write for up to `BUSY_TIMEOUT`.
+fn restart_wal_briefly(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.busy_timeout(RESTART_BUSY_TIMEOUT)?;
+    let restarted = wal_checkpoint(conn, "RESTART");
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    restarted
 }
 
 /// The same database error for each write of a batch that failed to commit.
@@ -1260,6 +1273,66 @@ mod tests {
             after < 10,
             "WAL after the restart: {after} pages, before: {grown}"
         );
+    }
+
+    static WRITER_BUSY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn count_busy_call(_attempt: i32) -> bool {
+        WRITER_BUSY_CALLS.fetch_add(1, Ordering::Relaxed);
+        false
+    }
+
+    #[tokio::test]
+    async fn wal_restart_waits_briefly_for_readers() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.db");
+        let store = SqliteStore::open(&path, 1).expect("open store");
+        store
+            .claim_envelope_id("env_1", "shop_a", "cs_1", 1_000, 2_000)
+            .await
+            .unwrap();
+
+        // A read transaction in another process keeps the WAL from starting over. Waiting for it
+        // through the writer's usual busy handler would hold every write for the busy timeout,
+        // so the test handler counts such waits and ends each at once.
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN").unwrap();
+        let claimed: i64 = other
+            .query_row("SELECT count(*) FROM used_envelopes", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(claimed, 1);
+        store
+            .pools
+            .writer
+            .lock()
+            .unwrap()
+            .busy_handler(Some(count_busy_call))
+            .unwrap();
+
+        store.pools.restart_wal.store(true, Ordering::Relaxed);
+        store
+            .claim_envelope_id("env_2", "shop_a", "cs_1", 1_000, 2_000)
+            .await
+            .unwrap();
+        assert!(!store.pools.restart_wal.load(Ordering::Relaxed));
+        assert_eq!(
+            WRITER_BUSY_CALLS.load(Ordering::Relaxed),
+            0,
+            "the restart waited through the writer's usual busy handler"
+        );
+
+        let writer_timeout: i64 = store
+            .pools
+            .writer
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA busy_timeout", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(
+            u128::try_from(writer_timeout).unwrap(),
+            BUSY_TIMEOUT.as_millis()
+        );
+        other.execute_batch("COMMIT").unwrap();
     }
 
     fn shop_exists(path: &Path, id: &str) -> bool {
