@@ -275,6 +275,10 @@ fn in_savepoint<T>(
 impl Pools {
     /// Commits the queued writes, batch after batch, unless another caller holds the writer
     /// connection: that caller commits them instead.
+    ///
+    /// NOTE: under steady load the queue may never be empty when the committer looks again, so
+    /// one caller can keep committing others' writes, and its own response waits meanwhile.
+    /// Handing the rest to a spawned task after a few batches would bound that.
     fn commit_queued(&self) {
         loop {
             let conn = match self.writer.try_lock() {
