@@ -14,7 +14,7 @@
 //! thread wake-ups per write, which measured slower on two cores.)
 //!
 //! NOTE: the caller that commits a batch blocks its async worker thread for the commit, and for
-//! up to the busy timeout (5 s) while another process, such as the `shops` command, holds SQLite's
+//! up to the busy timeout (5 s) while another process, such as the `shops` command, has SQLite's
 //! write lock. The other writers wait without blocking their threads.
 //!
 //! Point reads on the request path run on the calling thread, on a small set of reader
@@ -53,9 +53,9 @@ const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 const WAL_RESTART_PAGES: i64 = 16_384;
 /// Extra PASSIVE passes just before a restart, so that the restart itself has little to copy.
 const RESTART_PREPARATION_PASSES: usize = 2;
-/// Longest wait of a WAL restart for readers to leave the WAL. The restart holds every write, so it
-/// waits out this service's point reads (tens of microseconds each) but gives up on a long read,
-/// such as another process's open transaction, and the checkpointer requests it again.
+/// Maximum wait of a WAL restart for readers to leave the WAL. Every write waits for the restart,
+/// so it waits out this service's point reads (tens of microseconds each) but gives up on a long
+/// read, such as another process's open transaction, and the checkpointer requests it again.
 const RESTART_BUSY_TIMEOUT: Duration = Duration::from_millis(10);
 /// Largest WAL file kept after a restart; SQLite truncates a larger one to this size.
 const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
@@ -210,7 +210,7 @@ impl SqliteStore {
     }
 }
 
-/// A write waiting for the writer thread.
+/// A write waiting in the queue for the next group commit.
 trait WriteJob: Send {
     /// Runs the write in its own savepoint inside the batch's transaction. An error means that
     /// the savepoint itself failed, so the batch must not commit.
@@ -245,7 +245,7 @@ where
             (None, Some(result)) => result,
             (None, None) => Err(StoreError::TaskFailed),
         };
-        // The request may have gone away; its write stands all the same.
+        // The request may have gone away, but its write is committed all the same.
         let _ = self.reply.send(result);
     }
 }
@@ -273,8 +273,8 @@ fn in_savepoint<T>(
 }
 
 impl Pools {
-    /// Commits the queued writes, batch after batch, unless another caller holds the writer
-    /// connection: that caller commits them instead.
+    /// Commits the queued writes, batch after batch. When another caller has the writer
+    /// connection, returns at once, because that caller commits them instead.
     ///
     /// NOTE: under steady load the queue may never be empty when the committer looks again, so
     /// one caller can keep committing others' writes, and its own response waits meanwhile.
@@ -297,7 +297,7 @@ impl Pools {
             if self.restart_wal.swap(false, Ordering::Relaxed)
                 && let Err(error) = restart_wal_briefly(&conn)
             {
-                tracing::warn!(%error, "WAL restart failed; the next pass asks again");
+                tracing::warn!(%error, "WAL restart failed; the next checkpoint pass requests it again");
             }
             drop(conn);
 
@@ -317,7 +317,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Runs a batch of writes in one transaction and sends each its result after the commit.
 fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
     // IMMEDIATE takes the write lock at once, waiting up to the busy timeout while another
-    // process holds it; a deferred transaction could fail on its first write without waiting.
+    // process has it. A deferred transaction could fail on its first write without waiting.
     let outcome = conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
         for job in &mut batch {
             job.run(conn)?;
@@ -335,7 +335,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
     }
 }
 
-/// One pass of the background checkpointer: copies the WAL into the database and, once the WAL
+/// Copies the WAL into the database (one pass of the background checkpointer) and, once the WAL
 /// has `restart_pages` pages or more, requests a restart from the next committer.
 fn checkpoint_pass(
     conn: &Connection,
@@ -347,7 +347,7 @@ fn checkpoint_pass(
     }
 
     // Writes go on during a pass, so one pass leaves what was appended while it copied. Each
-    // further pass leaves less, and the restart, which holds every write, copies only the rest.
+    // further pass leaves less, and the restart, which every write waits for, copies only the rest.
     for _ in 0..RESTART_PREPARATION_PASSES {
         wal_checkpoint(conn, "PASSIVE")?;
     }
@@ -373,7 +373,7 @@ fn restart_wal_briefly(conn: &Connection) -> rusqlite::Result<i64> {
     restarted
 }
 
-/// The same database error for each write of a batch that failed to commit.
+/// Copies a batch's database error for each of its writes.
 fn copy_error(error: &rusqlite::Error) -> StoreError {
     match error {
         rusqlite::Error::SqliteFailure(code, message) => {
@@ -1037,9 +1037,17 @@ mod tests {
     use super::*;
 
     fn temp_store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("test.db"), 2).expect("open store");
+        let (dir, _path, store) = temp_store_with_path();
         (dir, store)
+    }
+
+    /// Opens a store in a new temporary directory and returns the database path too, for tests
+    /// that open other connections to it.
+    fn temp_store_with_path() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.db");
+        let store = SqliteStore::open(&path, 2).expect("open store");
+        (dir, path, store)
     }
 
     fn shop(id: &str) -> Shop {
@@ -1117,7 +1125,7 @@ mod tests {
 
     type TestWrite = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
 
-    /// Queues writes while the test holds the writer connection, so that they share one batch,
+    /// Queues writes while the test has the writer connection, so that they share one batch,
     /// then commits them as the next caller would.
     #[expect(
         clippy::await_holding_lock,
@@ -1158,7 +1166,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failed_write_undoes_only_itself_in_its_batch() {
+    async fn batch_failed_write_undoes_only_itself() {
         let (_dir, store) = temp_store();
         let results = run_in_one_batch(
             &store,
@@ -1192,14 +1200,13 @@ mod tests {
             .map(|s| s.id)
             .collect();
         assert_eq!(ids.len(), 2, "{ids:?}");
-        assert!(ids.contains(&"shop_kept_1".to_owned()) && ids.contains(&"shop_kept_2".to_owned()));
+        assert!(ids.contains(&"shop_kept_1".to_owned()), "{ids:?}");
+        assert!(ids.contains(&"shop_kept_2".to_owned()), "{ids:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failed_commit_fails_every_write_of_the_batch() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("test.db");
-        let store = SqliteStore::open(&path, 1).expect("open store");
+    async fn batch_failed_commit_fails_every_write() {
+        let (_dir, path, store) = temp_store_with_path();
 
         // Another process holding the write lock makes BEGIN IMMEDIATE give up after the busy
         // timeout; a shorter timeout keeps the test quick.
@@ -1239,9 +1246,7 @@ mod tests {
 
     #[tokio::test]
     async fn wal_restarts_after_the_checkpointer_requests_it() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("test.db");
-        let store = SqliteStore::open(&path, 1).expect("open store");
+        let (_dir, path, store) = temp_store_with_path();
         let checkpointer = open_connection(&path).unwrap();
         for index in 0..50 {
             store
@@ -1288,9 +1293,7 @@ mod tests {
 
     #[tokio::test]
     async fn wal_restart_waits_briefly_for_readers() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("test.db");
-        let store = SqliteStore::open(&path, 1).expect("open store");
+        let (_dir, path, store) = temp_store_with_path();
         store
             .claim_envelope_id("env_1", "shop_a", "cs_1", 1_000, 2_000)
             .await
@@ -1350,9 +1353,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn write_rolled_back_by_sqlite_fails_its_batch() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("test.db");
-        let store = SqliteStore::open(&path, 1).expect("open store");
+        let (_dir, path, store) = temp_store_with_path();
         store
             .write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (data BLOB)")?))
             .await
