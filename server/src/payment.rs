@@ -8,12 +8,15 @@
 //! 3. the checkout session exists, 4. belongs to this shop, 5. has not expired and
 //!    6. has not been used;
 //! 7. the envelope's session claim is this session and 8. its origin claim is the shop's origin;
-//! 9. its envelope id was never seen before (the id is recorded here, whatever happens next);
-//! 10. it opens (every failure to open is one opaque error);
+//! 9. one write takes the idempotency key, records the envelope id as used (it was never seen
+//!    before, and it stays recorded whatever happens next) and moves the session to processing,
+//!    so that one payment at a time runs per session;
+//! 10. the envelope opens (every failure to open is one opaque error);
 //! 11. the card is valid this month.
 //!
-//! Then the session is locked (one payment at a time per session), the acquirer is asked, and the
-//! payment is stored without card number or CVC.
+//! Then the acquirer is asked, and one more write stores the payment without card number or CVC,
+//! with the session's new state, the audit record and the idempotent response. Checks 1 to 8
+//! only read. When one fails, the idempotency key is looked up before the rejection is stored.
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,8 +30,8 @@ use crate::http::AppState;
 use crate::ids::{now_unix, random_id, rfc3339};
 use crate::keystore::{KeyLookup, LoadedKey};
 use crate::store::{
-    IdempotentCompletion, OpenAttempt, Payment, PaymentStatus, SessionLock, SessionState, Shop,
-    StoreError,
+    ClaimOutcome, EarlierRequest, IdempotencyBegin, IdempotentCompletion, OpenAttempt, Payment,
+    PaymentClaim, PaymentStatus, SessionLock, SessionState, Shop, StoreError,
 };
 
 /// Prefix of payment ids.
@@ -37,6 +40,8 @@ pub const PAYMENT_ID_PREFIX: &str = "pay_";
 pub const PAYMENT_CREATED_STATUS: u16 = 201;
 /// Window for the repeat-card count in the payment log line.
 const REPEAT_CARD_WINDOW_SECS: i64 = 86_400;
+/// A started idempotency key older than this is taken over by a retry: its request died.
+const IDEMPOTENCY_STALE_SECS: i64 = 300;
 
 /// Reason a payment attempt was rejected before authorization.
 #[derive(Debug)]
@@ -115,6 +120,8 @@ pub struct PaymentRequest<'a> {
     pub request_id: &'a str,
     /// The request's Idempotency-Key; the payment's response is stored under it.
     pub idempotency_key: &'a str,
+    /// SHA-256 of the request fields, to tell a retry from another request with the same key.
+    pub request_fingerprint: [u8; 32],
 }
 
 #[derive(Debug, Serialize)]
@@ -193,36 +200,119 @@ async fn reject(
     error
 }
 
-/// The part of an envelope known before opening it, for the audit record.
-struct AttemptInfo {
-    kid: Option<String>,
+/// Outcome of a payment request whose idempotency key could be looked up.
+#[derive(Debug)]
+pub enum PayOutcome {
+    /// The payment was authorized, approved or declined, and stored.
+    Paid(Box<Payment>),
+    /// The request took the idempotency key and was rejected. The caller stores the rejection
+    /// under the key, or releases the key when a retry may be answered differently.
+    Rejected(PaymentError),
+    /// The idempotency key belongs to an earlier request, whose state decides the response.
+    Earlier(EarlierRequest),
 }
 
 /// Runs the checks, authorizes and stores the payment. Writes one audit record per attempt.
-pub async fn pay(state: &AppState, request: &PaymentRequest<'_>) -> Result<Payment, PaymentError> {
-    let mut info = AttemptInfo { kid: None };
-    match check_and_open(state, request, &mut info).await {
-        Ok(checked) => authorize_and_record(state, request, checked).await,
-        Err(error) => Err(reject(state, request, info.kid.as_deref(), error).await),
+///
+/// An error means that storage failed before this request took its idempotency key, so the key
+/// must be left alone: it may belong to an earlier request that is still running.
+pub async fn pay(
+    state: &AppState,
+    request: &PaymentRequest<'_>,
+) -> Result<PayOutcome, PaymentError> {
+    let now = now_unix();
+    let mut kid = None;
+    let checked = match check(state, request, now, &mut kid).await {
+        Ok(checked) => checked,
+        Err(error) => {
+            // A retry of a request that passed these checks gets that request's response, even
+            // though its session may be used by now, so the idempotency key is looked up first.
+            let begin = state
+                .store
+                .begin_idempotent(
+                    &request.shop.id,
+                    request.idempotency_key,
+                    &request.request_fingerprint,
+                    now,
+                    now - IDEMPOTENCY_STALE_SECS,
+                )
+                .await?;
+            return match begin {
+                IdempotencyBegin::Started => Ok(PayOutcome::Rejected(
+                    reject(state, request, kid.as_deref(), error).await,
+                )),
+                IdempotencyBegin::Earlier(earlier) => Ok(PayOutcome::Earlier(earlier)),
+            };
+        }
+    };
+    let Checked {
+        parsed,
+        key,
+        session,
+    } = checked;
+    let kid = parsed.kid().to_owned();
+    let envelope_id = parsed.claims().envelope_id().to_owned();
+
+    // 9. One write claims the idempotency key, the envelope id and the session.
+    let claim = PaymentClaim {
+        shop_id: request.shop.id.clone(),
+        idempotency_key: request.idempotency_key.to_owned(),
+        request_fingerprint: request.request_fingerprint,
+        stale_before: now - IDEMPOTENCY_STALE_SECS,
+        envelope_id: envelope_id.clone(),
+        forget_envelope_after: now.saturating_add(state.config.envelope_id_retention_secs()),
+        session_id: session.id.clone(),
+        now,
+    };
+    let refused = match state.store.claim_payment(&claim).await? {
+        ClaimOutcome::Claimed => None,
+        ClaimOutcome::Earlier(earlier) => return Ok(PayOutcome::Earlier(earlier)),
+        ClaimOutcome::Replayed => Some(PaymentError::Replayed),
+        ClaimOutcome::SessionNotLocked(SessionLock::Unavailable(SessionState::Used)) => {
+            Some(PaymentError::SessionUsed)
+        }
+        ClaimOutcome::SessionNotLocked(SessionLock::NotFound) => {
+            Some(PaymentError::SessionNotFound)
+        }
+        ClaimOutcome::SessionNotLocked(_) => Some(PaymentError::SessionBusy),
+    };
+    if let Some(error) = refused {
+        let error = reject(state, request, Some(&kid), error).await;
+        return Ok(PayOutcome::Rejected(error));
     }
+
+    // The session is processing from here on: every way out stores the payment or reopens it.
+    let card = match open_card(parsed, key, now).await {
+        Ok(card) => card,
+        Err(error) => {
+            unlock_session(state, &session.id).await;
+            let error = reject(state, request, Some(&kid), error).await;
+            return Ok(PayOutcome::Rejected(error));
+        }
+    };
+    tracing::debug!(shop_id = %request.shop.id, session_id = %session.id, kid = %kid, "envelope accepted");
+    let paid = authorize_and_record(state, request, kid, envelope_id, session, card).await;
+    Ok(paid.map_or_else(PayOutcome::Rejected, |payment| {
+        PayOutcome::Paid(Box::new(payment))
+    }))
 }
 
-/// An envelope that passed every check, with its opened card.
+/// An envelope whose header passed checks 1 to 8, with its key and session.
 struct Checked {
-    kid: String,
-    envelope_id: String,
-    card: Card,
+    parsed: ParsedEnvelope,
+    key: Arc<LoadedKey>,
     session: crate::store::Session,
 }
 
-async fn check_and_open(
+/// Checks 1 to 8, which only read. Sets `kid` once the envelope parses, for the audit record.
+async fn check(
     state: &AppState,
     request: &PaymentRequest<'_>,
-    info: &mut AttemptInfo,
+    now: i64,
+    kid: &mut Option<String>,
 ) -> Result<Checked, PaymentError> {
-    let now = now_unix();
     let parsed = envelope::parse(request.envelope).map_err(PaymentError::Malformed)?;
-    info.kid = Some(parsed.kid().to_owned());
+    *kid = Some(parsed.kid().to_owned());
 
     // 1. Known key, not retired.
     let ring = state.keys.current();
@@ -237,9 +327,8 @@ async fn check_and_open(
         max_age_secs: state.config.envelope_max_age_secs,
         clock_skew_secs: state.config.clock_skew_secs,
     };
-    let now_unsigned = u64::try_from(now).unwrap_or(0);
     policy
-        .check(parsed.claims(), now_unsigned)
+        .check(parsed.claims(), unsigned(now))
         .map_err(|e| match e {
             ClaimsError::IssuedInFuture => PaymentError::IssuedInFuture,
             _ => PaymentError::Stale,
@@ -272,72 +361,50 @@ async fn check_and_open(
         return Err(PaymentError::OriginMismatch);
     }
 
-    // 9. Never seen before. The id is kept until the envelope would fail step 2 anyway.
-    let envelope_id = claims.envelope_id().to_owned();
-    let first_use = state
-        .store
-        .claim_envelope_id(
-            &envelope_id,
-            &request.shop.id,
-            &session.id,
-            now,
-            now.saturating_add(state.config.envelope_id_retention_secs()),
-        )
-        .await?;
-    if !first_use {
-        return Err(PaymentError::Replayed);
-    }
-
-    // 10. Open: the RSA private-key operation runs on the blocking pool.
-    let kid = parsed.kid().to_owned();
-    let card = open_blocking(parsed, key).await?;
-
-    // 11. Valid this month (UTC); the card is valid through the last day of its expiry month.
-    let today = YearMonth::from_unix_seconds(now_unsigned).ok_or(PaymentError::Internal)?;
-    if card.expiry().is_expired(today) {
-        return Err(PaymentError::CardExpired);
-    }
-
     Ok(Checked {
-        kid,
-        envelope_id,
-        card,
+        parsed,
+        key,
         session,
     })
 }
 
-async fn open_blocking(parsed: ParsedEnvelope, key: Arc<LoadedKey>) -> Result<Card, PaymentError> {
-    tokio::task::spawn_blocking(move || parsed.open(&key.private))
+fn unsigned(now: i64) -> u64 {
+    u64::try_from(now).unwrap_or(0)
+}
+
+/// 10. Opens the envelope: the RSA private-key operation runs on the blocking pool. Then
+/// 11. checks that the card is valid this month (UTC), through the last day of its expiry month.
+async fn open_card(
+    parsed: ParsedEnvelope,
+    key: Arc<LoadedKey>,
+    now: i64,
+) -> Result<Card, PaymentError> {
+    let card = tokio::task::spawn_blocking(move || parsed.open(&key.private))
         .await
         .map_err(|_| PaymentError::Internal)?
-        .map_err(|_| PaymentError::OpenFailed)
+        .map_err(|_| PaymentError::OpenFailed)?;
+    let today = YearMonth::from_unix_seconds(unsigned(now)).ok_or(PaymentError::Internal)?;
+    if card.expiry().is_expired(today) {
+        return Err(PaymentError::CardExpired);
+    }
+    Ok(card)
+}
+
+/// Reopens a session that `claim_payment` moved to processing, when the payment stops early.
+async fn unlock_session(state: &AppState, session_id: &str) {
+    if let Err(error) = state.store.unlock_session(session_id).await {
+        tracing::error!(%error, session_id, "releasing the session failed");
+    }
 }
 
 async fn authorize_and_record(
     state: &AppState,
     request: &PaymentRequest<'_>,
-    checked: Checked,
+    kid: String,
+    envelope_id: String,
+    session: crate::store::Session,
+    card: Card,
 ) -> Result<Payment, PaymentError> {
-    let Checked {
-        kid,
-        envelope_id,
-        card,
-        session,
-    } = checked;
-
-    // Lock the session (one payment at a time) and record the accepted attempt together.
-    let accepted = attempt(request, Some(&kid), "accepted");
-    let lock_error = match state.store.lock_session_and_record(&accepted).await? {
-        SessionLock::Acquired => None,
-        SessionLock::Unavailable(SessionState::Used) => Some(PaymentError::SessionUsed),
-        SessionLock::Unavailable(_) => Some(PaymentError::SessionBusy),
-        SessionLock::NotFound => Some(PaymentError::SessionNotFound),
-    };
-    if let Some(error) = lock_error {
-        return Err(reject(state, request, Some(&kid), error).await);
-    }
-    tracing::debug!(shop_id = %request.shop.id, session_id = %session.id, kid = %kid, "envelope accepted");
-
     let payment_id = random_id(PAYMENT_ID_PREFIX);
     let authorization = authorize(state, &payment_id, &session, &card).await;
     let (status, decline_code) = match &authorization {
@@ -375,16 +442,23 @@ async fn authorize_and_record(
         status: PAYMENT_CREATED_STATUS,
         body: payment_json(&payment),
     };
+    let accepted = attempt(request, Some(&payment.kid), "accepted");
     let recorded = state
         .store
-        .record_payment(&payment, Some(&completion), now - REPEAT_CARD_WINDOW_SECS)
+        .record_payment(
+            &payment,
+            &accepted,
+            Some(&completion),
+            now - REPEAT_CARD_WINDOW_SECS,
+        )
         .await;
     let repeat_count = match recorded {
         Ok(count) => count,
         Err(error) => {
             tracing::error!(%error, payment_id = %payment.id, session_id = %session.id, status = payment.status.as_str(), "storing the payment failed");
-            if let Err(unlock_error) = state.store.unlock_session(&session.id).await {
-                tracing::error!(error = %unlock_error, session_id = %session.id, "releasing the session failed");
+            unlock_session(state, &session.id).await;
+            if let Err(audit_error) = state.store.record_open_attempt(&accepted).await {
+                tracing::error!(error = %audit_error, session_id = %session.id, "storing the audit record failed");
             }
             return Err(PaymentError::Store(error));
         }

@@ -121,9 +121,20 @@ async fn decline_keeps_session_open_for_new_envelope() {
     let session = platform.create_session(&shop, 800).await;
 
     let declined = platform.seal_for(JCB_INSUFFICIENT, &session).await;
-    let (status, body) = platform.pay(&shop, &session, &declined, "first").await;
+    let (status, first) = platform.pay(&shop, &session, &declined, "first").await;
     assert_eq!(status, 201);
-    assert_eq!(body["decline_code"], "insufficient_funds");
+    assert_eq!(first["decline_code"], "insufficient_funds");
+
+    // The session is open again, so a retry passes every check that only reads. The stored
+    // response still comes back, without a second authorization.
+    let (status, retry) = platform.pay(&shop, &session, &declined, "first").await;
+    assert_eq!((status, &retry), (201, &first));
+    let declines = platform
+        .metric(
+            r#"cardseal_authorizations_total{acquirer="simulated",outcome="insufficient_funds"}"#,
+        )
+        .await;
+    assert_eq!(declines, 1.0);
 
     let approved = platform.seal_for(JCB_APPROVED, &session).await;
     let (status, body) = platform.pay(&shop, &session, &approved, "second").await;

@@ -21,16 +21,16 @@ use super::body::{JsonBody, RequestBody};
 use super::middleware::RequestId;
 use super::problem::{self, Problem, ProblemKind};
 use super::sessions::SESSION_ID_PREFIX;
-use crate::ids::{is_well_formed_id, now_unix};
-use crate::payment::{PAYMENT_ID_PREFIX, PaymentError, PaymentRequest, pay, payment_json};
-use crate::store::IdempotencyBegin;
+use crate::ids::is_well_formed_id;
+use crate::payment::{
+    PAYMENT_ID_PREFIX, PayOutcome, PaymentError, PaymentRequest, pay, payment_json,
+};
+use crate::store::EarlierRequest;
 
 static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// Longest accepted Idempotency-Key value.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
-/// A started idempotency key older than this is taken over by a retry: its request died.
-const IDEMPOTENCY_STALE_SECS: i64 = 300;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,43 +154,16 @@ pub async fn create(
             .field("session_id"));
     }
 
-    let now = now_unix();
-    let begin = state
-        .store
-        .begin_idempotent(
-            &shop.id,
-            &key,
-            &request_fingerprint(&request),
-            now,
-            now - IDEMPOTENCY_STALE_SECS,
-        )
-        .await
-        .map_err(|e| internal(e, "starting an idempotent request"))?;
-    match begin {
-        IdempotencyBegin::Started => {}
-        IdempotencyBegin::Completed { status, body } => {
-            tracing::info!(shop_id = %shop.id, session_id = %request.session_id, "returned the stored response of an idempotent retry");
-            return Ok(replay(status, body));
-        }
-        IdempotencyBegin::InProgress => {
-            return Err(Problem::new(ProblemKind::IdempotencyKeyInUse)
-                .detail("retry after the first request with this key has finished"));
-        }
-        IdempotencyBegin::Mismatch => {
-            return Err(Problem::new(ProblemKind::IdempotencyKeyReused)
-                .detail("use a new Idempotency-Key for a different payment request"));
-        }
-    }
-
     let payment_request = PaymentRequest {
         shop: &shop,
         session_id: &request.session_id,
         envelope: &request.envelope,
         request_id: &request_id,
         idempotency_key: &key,
+        request_fingerprint: request_fingerprint(&request),
     };
     match pay(&state, &payment_request).await {
-        Ok(payment) => {
+        Ok(PayOutcome::Paid(payment)) => {
             // The same body was stored under the idempotency key with the payment.
             let mut response = (StatusCode::CREATED, payment_json(&payment)).into_response();
             let headers = response.headers_mut();
@@ -201,7 +174,23 @@ pub async fn create(
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
+        Ok(PayOutcome::Earlier(EarlierRequest::Completed { status, body })) => {
+            tracing::info!(shop_id = %shop.id, session_id = %request.session_id, "returned the stored response of an idempotent retry");
+            Ok(replay(status, body))
+        }
+        Ok(PayOutcome::Earlier(EarlierRequest::InProgress)) => {
+            Err(Problem::new(ProblemKind::IdempotencyKeyInUse)
+                .detail("retry after the first request with this key has finished"))
+        }
+        Ok(PayOutcome::Earlier(EarlierRequest::Mismatch)) => {
+            Err(Problem::new(ProblemKind::IdempotencyKeyReused)
+                .detail("use a new Idempotency-Key for a different payment request"))
+        }
         Err(error) => {
+            tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "payment failed before its idempotency key was taken");
+            Err(problem_for(&error))
+        }
+        Ok(PayOutcome::Rejected(error)) => {
             if matches!(error, PaymentError::Store(_) | PaymentError::Internal) {
                 tracing::error!(%error, shop_id = %shop.id, session_id = %request.session_id, "payment failed");
             }

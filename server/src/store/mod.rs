@@ -191,12 +191,52 @@ pub struct Payment {
 pub enum IdempotencyBegin {
     /// The key is new (or its earlier attempt was abandoned); this request owns it now.
     Started,
-    /// An earlier request with the same key and body finished, and its response is returned again.
+    /// The key belongs to an earlier request.
+    Earlier(EarlierRequest),
+}
+
+/// State of the earlier request that owns an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EarlierRequest {
+    /// It finished with the same body, and its response is returned again.
     Completed { status: u16, body: String },
-    /// An earlier request with the same key is still running.
+    /// It is still running.
     InProgress,
-    /// The key was used before with a different request body.
+    /// It had a different request body.
     Mismatch,
+}
+
+/// Claims a payment makes before its envelope is opened, in one transaction: the idempotency
+/// key, the envelope id and the checkout session.
+#[derive(Debug, Clone)]
+pub struct PaymentClaim {
+    pub shop_id: String,
+    pub idempotency_key: String,
+    /// SHA-256 of the request fields, to tell a retry from another request with the same key.
+    pub request_fingerprint: [u8; 32],
+    /// A started idempotency key created before this counts as abandoned and is taken over.
+    pub stale_before: i64,
+    pub envelope_id: String,
+    /// When the envelope id may be forgotten: its envelope would be too old by then.
+    pub forget_envelope_after: i64,
+    pub session_id: String,
+    pub now: i64,
+}
+
+/// Result of [`Store::claim_payment`]. The claims are made in order and stop at the first that
+/// fails; what was claimed before it stays claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This request owns the idempotency key, the envelope id is recorded as used and the
+    /// session is processing.
+    Claimed,
+    /// The idempotency key belongs to an earlier request; nothing was claimed.
+    Earlier(EarlierRequest),
+    /// The key is started, and the envelope id was used before.
+    Replayed,
+    /// The key is started and the envelope id recorded, but the session could not be moved to
+    /// processing (never [`SessionLock::Acquired`]).
+    SessionNotLocked(SessionLock),
 }
 
 /// The final response of an idempotent request, stored with the payment it describes.
@@ -257,20 +297,13 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
     async fn get_session(&self, session_id: &str) -> Result<Option<Session>, StoreError>;
-    /// Moves an open session to processing atomically, so only one payment runs per session.
-    async fn lock_session(&self, session_id: &str) -> Result<SessionLock, StoreError>;
-    /// Moves a processing session back to open (after a decline or a failure).
+    /// Moves a processing session back to open (after a failure).
     async fn unlock_session(&self, session_id: &str) -> Result<(), StoreError>;
 
-    /// Records an envelope id as used. Returns false when it was used before.
-    async fn claim_envelope_id(
-        &self,
-        envelope_id: &str,
-        shop_id: &str,
-        session_id: &str,
-        now: i64,
-        forget_after: i64,
-    ) -> Result<bool, StoreError>;
+    /// Starts a payment: takes the idempotency key (see [`Store::begin_idempotent`]), records the
+    /// envelope id as used and moves the open session to processing, so that only one payment
+    /// runs per session. One transaction, so a payment costs one write before it is opened.
+    async fn claim_payment(&self, claim: &PaymentClaim) -> Result<ClaimOutcome, StoreError>;
     /// Deletes used envelope ids whose envelopes are too old to pass the issue-time check anyway.
     async fn purge_envelope_ids(&self, now: i64) -> Result<u64, StoreError>;
 
@@ -298,25 +331,19 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_idempotency(&self, before: i64) -> Result<u64, StoreError>;
 
     /// Stores a payment in one transaction with its consequences: the session becomes used when
-    /// approved and open again when declined, and the idempotent response is completed. Returns
-    /// how many earlier payments of the shop since `repeat_since` had the same card fingerprint,
-    /// for duplicate detection.
+    /// approved and open again when declined, the accepted attempt joins the audit trail, and the
+    /// idempotent response is completed. Returns how many earlier payments of the shop since
+    /// `repeat_since` had the same card fingerprint, for duplicate detection.
     async fn record_payment(
         &self,
         payment: &Payment,
+        attempt: &OpenAttempt,
         completion: Option<&IdempotentCompletion>,
         repeat_since: i64,
     ) -> Result<u64, StoreError>;
     async fn get_payment(&self, payment_id: &str) -> Result<Option<Payment>, StoreError>;
 
     async fn record_open_attempt(&self, attempt: &OpenAttempt) -> Result<(), StoreError>;
-    /// Moves the attempt's session from open to processing and, when that succeeds, records the
-    /// attempt, in one transaction. When the lock fails nothing is recorded, so the caller records
-    /// the attempt with the failure's class.
-    async fn lock_session_and_record(
-        &self,
-        attempt: &OpenAttempt,
-    ) -> Result<SessionLock, StoreError>;
 
     /// Fixes state left by an unclean stop: processing sessions go back to open and started
     /// idempotency keys are released. Called once at start-up, before serving.

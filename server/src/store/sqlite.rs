@@ -8,7 +8,7 @@
 //! Writes are committed in groups: a write joins a queue, and whichever caller finds the writer
 //! connection free commits everything queued in one transaction, each write in its own savepoint
 //! so that a failed write undoes only itself. The others await their results without blocking
-//! their threads. Under load that turns the four commits of a payment into a share of one, and
+//! their threads. Under load that turns the two commits of a payment into a share of one, and
 //! consecutive inserts into a table share their pages in the WAL. A write's result is sent only
 //! once its transaction has committed. (A dedicated writer thread batches as well, but costs two
 //! thread wake-ups per write, which measured slower on two cores.)
@@ -34,8 +34,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row, params};
 use tokio::sync::oneshot;
 
 use super::{
-    ApiKeyRecord, IdempotencyBegin, IdempotentCompletion, OpenAttempt, Payment, PaymentStatus,
-    Recovery, Session, SessionLock, SessionState, Shop, Store, StoreError, migrations,
+    ApiKeyRecord, ClaimOutcome, EarlierRequest, IdempotencyBegin, IdempotentCompletion,
+    OpenAttempt, Payment, PaymentClaim, PaymentStatus, Recovery, Session, SessionLock,
+    SessionState, Shop, Store, StoreError, migrations,
 };
 
 /// How long a connection waits for a lock held by another process (such as the command line)
@@ -559,6 +560,82 @@ fn complete_idempotent_in(
     Ok(())
 }
 
+/// Records an envelope id as used. Returns false when it was used before.
+fn claim_envelope_id_in(
+    conn: &Connection,
+    envelope_id: &str,
+    shop_id: &str,
+    session_id: &str,
+    now: i64,
+    forget_after: i64,
+) -> Result<bool, StoreError> {
+    let result = execute_cached(
+        conn,
+        "INSERT INTO used_envelopes (envelope_id, shop_id, session_id, used_at, forget_after)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![envelope_id, shop_id, session_id, now, forget_after],
+    );
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn begin_idempotent_in(
+    conn: &Connection,
+    shop_id: &str,
+    key: &str,
+    fingerprint: &[u8; 32],
+    now: i64,
+    stale_before: i64,
+) -> Result<IdempotencyBegin, StoreError> {
+    let existing = query_row_cached(
+        conn,
+        "SELECT fingerprint, state, status, body, created_at FROM idempotency_keys
+         WHERE shop_id = ?1 AND key = ?2",
+        params![shop_id, key],
+        |row| {
+            Ok((
+                blob32(row, "fingerprint")?,
+                row.get::<_, String>("state")?,
+                row.get::<_, Option<u16>>("status")?,
+                row.get::<_, Option<String>>("body")?,
+                row.get::<_, i64>("created_at")?,
+            ))
+        },
+    )
+    .optional()?;
+
+    let earlier = match existing {
+        None => {
+            execute_cached(
+                conn,
+                "INSERT INTO idempotency_keys (shop_id, key, fingerprint, state, created_at)
+                 VALUES (?1, ?2, ?3, 'started', ?4)",
+                params![shop_id, key, fingerprint.as_slice(), now],
+            )?;
+            return Ok(IdempotencyBegin::Started);
+        }
+        Some((stored, _, _, _, _)) if stored != *fingerprint => EarlierRequest::Mismatch,
+        Some((_, state, Some(status), Some(body), _)) if state == "completed" => {
+            EarlierRequest::Completed { status, body }
+        }
+        Some((_, _, _, _, created_at)) if created_at < stale_before => {
+            // The earlier request died without a response, so this one takes the key over.
+            execute_cached(
+                conn,
+                "UPDATE idempotency_keys SET state = 'started', created_at = ?3
+                 WHERE shop_id = ?1 AND key = ?2",
+                params![shop_id, key, now],
+            )?;
+            return Ok(IdempotencyBegin::Started);
+        }
+        Some(_) => EarlierRequest::InProgress,
+    };
+    Ok(IdempotencyBegin::Earlier(earlier))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -756,12 +833,6 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn lock_session(&self, session_id: &str) -> Result<SessionLock, StoreError> {
-        let session_id = session_id.to_owned();
-        self.write(move |conn| lock_session_in(conn, &session_id))
-            .await
-    }
-
     async fn unlock_session(&self, session_id: &str) -> Result<(), StoreError> {
         let session_id = session_id.to_owned();
         self.write(move |conn| {
@@ -774,30 +845,34 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn claim_envelope_id(
-        &self,
-        envelope_id: &str,
-        shop_id: &str,
-        session_id: &str,
-        now: i64,
-        forget_after: i64,
-    ) -> Result<bool, StoreError> {
-        let (envelope_id, shop_id, session_id) = (
-            envelope_id.to_owned(),
-            shop_id.to_owned(),
-            session_id.to_owned(),
-        );
+    async fn claim_payment(&self, claim: &PaymentClaim) -> Result<ClaimOutcome, StoreError> {
+        let claim = claim.clone();
         self.write(move |conn| {
-            let result = execute_cached(conn,
-                "INSERT INTO used_envelopes (envelope_id, shop_id, session_id, used_at, forget_after)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![envelope_id, shop_id, session_id, now, forget_after],
-            );
-            match result {
-                Ok(_) => Ok(true),
-                Err(e) if is_unique_violation(&e) => Ok(false),
-                Err(e) => Err(e.into()),
+            let begin = begin_idempotent_in(
+                conn,
+                &claim.shop_id,
+                &claim.idempotency_key,
+                &claim.request_fingerprint,
+                claim.now,
+                claim.stale_before,
+            )?;
+            if let IdempotencyBegin::Earlier(earlier) = begin {
+                return Ok(ClaimOutcome::Earlier(earlier));
             }
+            if !claim_envelope_id_in(
+                conn,
+                &claim.envelope_id,
+                &claim.shop_id,
+                &claim.session_id,
+                claim.now,
+                claim.forget_envelope_after,
+            )? {
+                return Ok(ClaimOutcome::Replayed);
+            }
+            Ok(match lock_session_in(conn, &claim.session_id)? {
+                SessionLock::Acquired => ClaimOutcome::Claimed,
+                other => ClaimOutcome::SessionNotLocked(other),
+            })
         })
         .await
     }
@@ -824,49 +899,7 @@ impl Store for SqliteStore {
     ) -> Result<IdempotencyBegin, StoreError> {
         let (shop_id, key, fingerprint) = (shop_id.to_owned(), key.to_owned(), *fingerprint);
         self.write(move |conn| {
-            let existing = query_row_cached(
-                conn,
-                "SELECT fingerprint, state, status, body, created_at FROM idempotency_keys
-                     WHERE shop_id = ?1 AND key = ?2",
-                params![shop_id, key],
-                |row| {
-                    Ok((
-                        blob32(row, "fingerprint")?,
-                        row.get::<_, String>("state")?,
-                        row.get::<_, Option<u16>>("status")?,
-                        row.get::<_, Option<String>>("body")?,
-                        row.get::<_, i64>("created_at")?,
-                    ))
-                },
-            )
-            .optional()?;
-
-            let outcome = match existing {
-                None => {
-                    execute_cached(conn,
-                        "INSERT INTO idempotency_keys (shop_id, key, fingerprint, state, created_at)
-                         VALUES (?1, ?2, ?3, 'started', ?4)",
-                        params![shop_id, key, fingerprint.as_slice(), now],
-                    )?;
-                    IdempotencyBegin::Started
-                }
-                Some((stored, _, _, _, _)) if stored != fingerprint => IdempotencyBegin::Mismatch,
-                Some((_, state, Some(status), Some(body), _)) if state == "completed" => {
-                    IdempotencyBegin::Completed { status, body }
-                }
-                Some((_, _, _, _, created_at)) if created_at < stale_before => {
-                    // The earlier request died without a response, so this one takes the key over.
-                    execute_cached(
-                        conn,
-                        "UPDATE idempotency_keys SET state = 'started', created_at = ?3
-                         WHERE shop_id = ?1 AND key = ?2",
-                        params![shop_id, key, now],
-                    )?;
-                    IdempotencyBegin::Started
-                }
-                Some(_) => IdempotencyBegin::InProgress,
-            };
-            Ok(outcome)
+            begin_idempotent_in(conn, &shop_id, &key, &fingerprint, now, stale_before)
         })
         .await
     }
@@ -915,10 +948,12 @@ impl Store for SqliteStore {
     async fn record_payment(
         &self,
         payment: &Payment,
+        attempt: &OpenAttempt,
         completion: Option<&IdempotentCompletion>,
         repeat_since: i64,
     ) -> Result<u64, StoreError> {
         let payment = payment.clone();
+        let attempt = attempt.clone();
         let completion = completion.cloned();
         self.write(move |conn| {
             let repeats: i64 = query_row_cached(
@@ -968,6 +1003,7 @@ impl Store for SqliteStore {
                 "UPDATE checkout_sessions SET state = ?2 WHERE id = ?1",
                 params![payment.session_id, next_state.as_str()],
             )?;
+            insert_open_attempt(conn, &attempt)?;
 
             if let Some(completion) = &completion {
                 complete_idempotent_in(conn, completion)?;
@@ -994,21 +1030,6 @@ impl Store for SqliteStore {
         let attempt = attempt.clone();
         self.write(move |conn| insert_open_attempt(conn, &attempt))
             .await
-    }
-
-    async fn lock_session_and_record(
-        &self,
-        attempt: &OpenAttempt,
-    ) -> Result<SessionLock, StoreError> {
-        let attempt = attempt.clone();
-        self.write(move |conn| {
-            let lock = lock_session_in(conn, &attempt.session_id)?;
-            if lock == SessionLock::Acquired {
-                insert_open_attempt(conn, &attempt)?;
-            }
-            Ok(lock)
-        })
-        .await
     }
 
     async fn recover(&self) -> Result<Recovery, StoreError> {
@@ -1048,6 +1069,38 @@ mod tests {
         let path = dir.path().join("test.db");
         let store = SqliteStore::open(&path, 2).expect("open store");
         (dir, path, store)
+    }
+
+    /// Records an envelope id as used, in a write of its own.
+    async fn claim_envelope(
+        store: &SqliteStore,
+        envelope_id: &str,
+        shop_id: &str,
+        session_id: &str,
+        now: i64,
+        forget_after: i64,
+    ) -> Result<bool, StoreError> {
+        let (envelope_id, shop_id, session_id) = (
+            envelope_id.to_owned(),
+            shop_id.to_owned(),
+            session_id.to_owned(),
+        );
+        store
+            .write(move |conn| {
+                claim_envelope_id_in(conn, &envelope_id, &shop_id, &session_id, now, forget_after)
+            })
+            .await
+    }
+
+    /// Moves a session to processing, in a write of its own.
+    async fn lock_session(
+        store: &SqliteStore,
+        session_id: &str,
+    ) -> Result<SessionLock, StoreError> {
+        let session_id = session_id.to_owned();
+        store
+            .write(move |conn| lock_session_in(conn, &session_id))
+            .await
     }
 
     fn shop(id: &str) -> Shop {
@@ -1249,10 +1302,16 @@ mod tests {
         let (_dir, path, store) = temp_store_with_path();
         let checkpointer = open_connection(&path).unwrap();
         for index in 0..50 {
-            store
-                .claim_envelope_id(&format!("env_{index}"), "shop_a", "cs_1", 1_000, 2_000)
-                .await
-                .unwrap();
+            claim_envelope(
+                &store,
+                &format!("env_{index}"),
+                "shop_a",
+                "cs_1",
+                1_000,
+                2_000,
+            )
+            .await
+            .unwrap();
         }
         let grown = wal_checkpoint(&checkpointer, "PASSIVE").unwrap();
         assert!(grown >= 50, "one frame or more per commit: {grown}");
@@ -1263,8 +1322,7 @@ mod tests {
 
         checkpoint_pass(&checkpointer, &store.pools.restart_wal, grown).unwrap();
         assert!(store.pools.restart_wal.load(Ordering::Relaxed));
-        store
-            .claim_envelope_id("env_after", "shop_a", "cs_1", 1_000, 2_000)
+        claim_envelope(&store, "env_after", "shop_a", "cs_1", 1_000, 2_000)
             .await
             .unwrap();
         assert!(
@@ -1273,8 +1331,7 @@ mod tests {
         );
 
         // The restart made the next commit write from the start of the WAL.
-        store
-            .claim_envelope_id("env_next", "shop_a", "cs_1", 1_000, 2_000)
+        claim_envelope(&store, "env_next", "shop_a", "cs_1", 1_000, 2_000)
             .await
             .unwrap();
         let after = wal_checkpoint(&checkpointer, "PASSIVE").unwrap();
@@ -1294,8 +1351,7 @@ mod tests {
     #[tokio::test]
     async fn wal_restart_waits_briefly_for_readers() {
         let (_dir, path, store) = temp_store_with_path();
-        store
-            .claim_envelope_id("env_1", "shop_a", "cs_1", 1_000, 2_000)
+        claim_envelope(&store, "env_1", "shop_a", "cs_1", 1_000, 2_000)
             .await
             .unwrap();
 
@@ -1317,8 +1373,7 @@ mod tests {
             .unwrap();
 
         store.pools.restart_wal.store(true, Ordering::Relaxed);
-        store
-            .claim_envelope_id("env_2", "shop_a", "cs_1", 1_000, 2_000)
+        claim_envelope(&store, "env_2", "shop_a", "cs_1", 1_000, 2_000)
             .await
             .unwrap();
         assert!(!store.pools.restart_wal.load(Ordering::Relaxed));
@@ -1410,9 +1465,7 @@ mod tests {
                 let id = format!("env_{}", index % 16);
                 (
                     id.clone(),
-                    store
-                        .claim_envelope_id(&id, "shop_a", "cs_1", 1_000, 2_000)
-                        .await,
+                    claim_envelope(&store, &id, "shop_a", "cs_1", 1_000, 2_000).await,
                 )
             }));
         }
@@ -1437,20 +1490,20 @@ mod tests {
         store.insert_session(&session("cs_a")).await.unwrap();
 
         assert_eq!(
-            store.lock_session("cs_a").await.unwrap(),
+            lock_session(&store, "cs_a").await.unwrap(),
             SessionLock::Acquired
         );
         assert_eq!(
-            store.lock_session("cs_a").await.unwrap(),
+            lock_session(&store, "cs_a").await.unwrap(),
             SessionLock::Unavailable(SessionState::Processing)
         );
         store.unlock_session("cs_a").await.unwrap();
         assert_eq!(
-            store.lock_session("cs_a").await.unwrap(),
+            lock_session(&store, "cs_a").await.unwrap(),
             SessionLock::Acquired
         );
         assert_eq!(
-            store.lock_session("cs_missing").await.unwrap(),
+            lock_session(&store, "cs_missing").await.unwrap(),
             SessionLock::NotFound
         );
     }
@@ -1459,21 +1512,18 @@ mod tests {
     async fn envelope_id_is_claimed_once() {
         let (_dir, store) = temp_store();
         assert!(
-            store
-                .claim_envelope_id("e1", "shop_a", "cs_a", 10, 100)
+            claim_envelope(&store, "e1", "shop_a", "cs_a", 10, 100)
                 .await
                 .unwrap()
         );
         assert!(
-            !store
-                .claim_envelope_id("e1", "shop_a", "cs_a", 11, 100)
+            !claim_envelope(&store, "e1", "shop_a", "cs_a", 11, 100)
                 .await
                 .unwrap()
         );
         assert_eq!(store.purge_envelope_ids(101).await.unwrap(), 1);
         assert!(
-            store
-                .claim_envelope_id("e1", "shop_a", "cs_a", 102, 200)
+            claim_envelope(&store, "e1", "shop_a", "cs_a", 102, 200)
                 .await
                 .unwrap()
         );
@@ -1495,8 +1545,14 @@ mod tests {
         };
 
         assert_eq!(begin(fp, 100).await, IdempotencyBegin::Started);
-        assert_eq!(begin(fp, 101).await, IdempotencyBegin::InProgress);
-        assert_eq!(begin(other, 101).await, IdempotencyBegin::Mismatch);
+        assert_eq!(
+            begin(fp, 101).await,
+            IdempotencyBegin::Earlier(EarlierRequest::InProgress)
+        );
+        assert_eq!(
+            begin(other, 101).await,
+            IdempotencyBegin::Earlier(EarlierRequest::Mismatch)
+        );
         assert_eq!(
             begin(fp, 200).await,
             IdempotencyBegin::Started,
@@ -1509,10 +1565,162 @@ mod tests {
             .unwrap();
         assert_eq!(
             begin(fp, 201).await,
-            IdempotencyBegin::Completed {
+            IdempotencyBegin::Earlier(EarlierRequest::Completed {
                 status: 201,
                 body: "{}".into()
-            }
+            })
+        );
+    }
+
+    fn payment_claim(key: &str, envelope_id: &str, session_id: &str) -> PaymentClaim {
+        PaymentClaim {
+            shop_id: "shop_a".into(),
+            idempotency_key: key.into(),
+            request_fingerprint: [3; 32],
+            stale_before: 1_000,
+            envelope_id: envelope_id.into(),
+            forget_envelope_after: 2_000,
+            session_id: session_id.into(),
+            now: 1_500,
+        }
+    }
+
+    /// Opens a store with shop `shop_a` and an open session for each of `session_ids`.
+    async fn store_with_sessions(
+        session_ids: &[&str],
+    ) -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
+        let (dir, path, store) = temp_store_with_path();
+        store
+            .insert_shop(&shop("shop_a"), &key("k1", "shop_a", 1_000))
+            .await
+            .unwrap();
+        for id in session_ids {
+            store.insert_session(&session(id)).await.unwrap();
+        }
+        (dir, path, store)
+    }
+
+    fn count_rows(path: &Path, table: &str) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn claim_stops_at_first_failure() {
+        let (_dir, path, store) = store_with_sessions(&["cs_a", "cs_b"]).await;
+
+        let first = payment_claim("key-1", "env_1", "cs_a");
+        assert_eq!(
+            store.claim_payment(&first).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        let state = store.get_session("cs_a").await.unwrap().unwrap().state;
+        assert_eq!(state, SessionState::Processing);
+
+        // The same key: the earlier request decides, and nothing else is claimed.
+        let retry = payment_claim("key-1", "env_2", "cs_b");
+        assert_eq!(
+            store.claim_payment(&retry).await.unwrap(),
+            ClaimOutcome::Earlier(EarlierRequest::InProgress)
+        );
+        assert!(
+            claim_envelope(&store, "env_2", "shop_a", "cs_b", 1_500, 2_000)
+                .await
+                .unwrap()
+        );
+        let state = store.get_session("cs_b").await.unwrap().unwrap().state;
+        assert_eq!(state, SessionState::Open);
+
+        // A used envelope id: the new key stays taken, the session stays as it was.
+        let replay = payment_claim("key-2", "env_1", "cs_b");
+        assert_eq!(
+            store.claim_payment(&replay).await.unwrap(),
+            ClaimOutcome::Replayed
+        );
+        assert_eq!(
+            store
+                .begin_idempotent("shop_a", "key-2", &[3; 32], 1_500, 1_000)
+                .await
+                .unwrap(),
+            IdempotencyBegin::Earlier(EarlierRequest::InProgress)
+        );
+        let state = store.get_session("cs_b").await.unwrap().unwrap().state;
+        assert_eq!(state, SessionState::Open);
+
+        // A session already processing: the key and the envelope id stay taken.
+        let busy = payment_claim("key-3", "env_3", "cs_a");
+        assert_eq!(
+            store.claim_payment(&busy).await.unwrap(),
+            ClaimOutcome::SessionNotLocked(SessionLock::Unavailable(SessionState::Processing))
+        );
+        assert!(
+            !claim_envelope(&store, "env_3", "shop_a", "cs_a", 1_500, 2_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(count_rows(&path, "idempotency_keys"), 3);
+    }
+
+    #[tokio::test]
+    async fn recorded_payment_completes_its_claim() {
+        let (_dir, path, store) = store_with_sessions(&["cs_a"]).await;
+        let claim = payment_claim("key-1", "env_1", "cs_a");
+        assert_eq!(
+            store.claim_payment(&claim).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+
+        let payment = Payment {
+            id: "pay_1".into(),
+            shop_id: "shop_a".into(),
+            session_id: "cs_a".into(),
+            amount: 1200,
+            currency: "JPY".into(),
+            order_reference: "A-1".into(),
+            status: PaymentStatus::Approved,
+            decline_code: None,
+            brand: "visa".into(),
+            last4: "1111".into(),
+            exp_month: 12,
+            exp_year: 2030,
+            card_fingerprint: [9; 32],
+            kid: "kid-1".into(),
+            envelope_id: "env_1".into(),
+            created_at: 1_600,
+        };
+        let attempt = OpenAttempt {
+            at: 1_600,
+            request_id: "req_1".into(),
+            shop_id: "shop_a".into(),
+            session_id: "cs_a".into(),
+            kid: Some("kid-1".into()),
+            outcome: "accepted".into(),
+        };
+        let completion = IdempotentCompletion {
+            shop_id: "shop_a".into(),
+            key: "key-1".into(),
+            status: 201,
+            body: "{\"id\":\"pay_1\"}".into(),
+        };
+        let repeats = store
+            .record_payment(&payment, &attempt, Some(&completion), 0)
+            .await
+            .unwrap();
+        assert_eq!(repeats, 0);
+
+        assert_eq!(store.get_payment("pay_1").await.unwrap(), Some(payment));
+        let state = store.get_session("cs_a").await.unwrap().unwrap().state;
+        assert_eq!(state, SessionState::Used);
+        assert_eq!(count_rows(&path, "open_attempts"), 1);
+        assert_eq!(
+            store.claim_payment(&claim).await.unwrap(),
+            ClaimOutcome::Earlier(EarlierRequest::Completed {
+                status: 201,
+                body: completion.body.clone()
+            })
         );
     }
 
@@ -1524,7 +1732,7 @@ mod tests {
             .await
             .unwrap();
         store.insert_session(&session("cs_a")).await.unwrap();
-        store.lock_session("cs_a").await.unwrap();
+        lock_session(&store, "cs_a").await.unwrap();
         store
             .begin_idempotent("shop_a", "k", &[0; 32], 1, 0)
             .await
