@@ -23,6 +23,7 @@ pub mod ids;
 pub mod keystore;
 pub mod logging;
 pub mod metrics;
+pub mod opener;
 pub mod payment;
 pub mod server;
 pub mod store;

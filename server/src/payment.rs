@@ -29,6 +29,7 @@ use crate::acquirer::{Authorization, AuthorizationRequest, DeclineReason};
 use crate::http::AppState;
 use crate::ids::{now_unix, random_id, rfc3339};
 use crate::keystore::{KeyLookup, LoadedKey};
+use crate::opener::OpenFailure;
 use crate::store::{
     ClaimOutcome, EarlierRequest, IdempotencyBegin, IdempotentCompletion, OpenAttempt, Payment,
     PaymentClaim, PaymentStatus, SessionLock, SessionState, Shop, StoreError,
@@ -206,7 +207,7 @@ pub enum PayOutcome {
     /// The payment was authorized, approved or declined, and stored.
     Paid(Box<Payment>),
     /// The request took the idempotency key and was rejected. The caller stores the rejection
-    /// under the key, or releases the key when a retry may be answered differently.
+    /// under the key, or releases the key when a retry may get another response.
     Rejected(PaymentError),
     /// The idempotency key belongs to an earlier request, whose state decides the response.
     Earlier(EarlierRequest),
@@ -282,7 +283,7 @@ pub async fn pay(
     }
 
     // The session is processing from here on: every way out stores the payment or reopens it.
-    let card = match open_card(parsed, key, now).await {
+    let card = match open_card(state, parsed, key, now).await {
         Ok(card) => card,
         Err(error) => {
             unlock_session(state, &session.id).await;
@@ -372,17 +373,22 @@ fn unsigned(now: i64) -> u64 {
     u64::try_from(now).unwrap_or(0)
 }
 
-/// 10. Opens the envelope: the RSA private-key operation runs on the blocking pool. Then
-/// 11. checks that the card is valid this month (UTC), through the last day of its expiry month.
+/// Opens the envelope on one of the opening threads (check 10), then checks that the card is
+/// valid this month in UTC, through the last day of its expiry month (check 11).
 async fn open_card(
+    state: &AppState,
     parsed: ParsedEnvelope,
     key: Arc<LoadedKey>,
     now: i64,
 ) -> Result<Card, PaymentError> {
-    let card = tokio::task::spawn_blocking(move || parsed.open(&key.private))
+    let card = state
+        .opener
+        .open(parsed, key)
         .await
-        .map_err(|_| PaymentError::Internal)?
-        .map_err(|_| PaymentError::OpenFailed)?;
+        .map_err(|failure| match failure {
+            OpenFailure::Rejected => PaymentError::OpenFailed,
+            OpenFailure::Internal => PaymentError::Internal,
+        })?;
     let today = YearMonth::from_unix_seconds(unsigned(now)).ok_or(PaymentError::Internal)?;
     if card.expiry().is_expired(today) {
         return Err(PaymentError::CardExpired);

@@ -22,6 +22,7 @@ use crate::http::{AppState, ClientIp, KeyRingCell, router};
 use crate::ids::now_unix;
 use crate::keystore::KeyStore;
 use crate::metrics::Metrics;
+use crate::opener::Opener;
 use crate::store::{SqliteStore, Store};
 
 /// hyper's own limit on request header fields (its default). Requests between the configured
@@ -51,6 +52,7 @@ pub enum ServeError {
     FingerprintKey(std::io::Error),
     Bind(std::io::Error),
     Signals(std::io::Error),
+    Threads(std::io::Error),
 }
 
 impl std::fmt::Display for ServeError {
@@ -67,6 +69,7 @@ impl std::fmt::Display for ServeError {
             }
             ServeError::Bind(e) => write!(f, "cannot listen: {e}"),
             ServeError::Signals(e) => write!(f, "cannot install signal handlers: {e}"),
+            ServeError::Threads(e) => write!(f, "cannot start the envelope opening threads: {e}"),
         }
     }
 }
@@ -157,6 +160,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         keys: Arc::new(KeyRingCell::new(ring)),
         key_store: Arc::new(key_store),
         acquirer: Arc::new(SimulatedAcquirer::new(config.simulated_slow)),
+        opener: Arc::new(Opener::per_core().map_err(ServeError::Threads)?),
         metrics: Metrics::new(),
         fingerprint: Arc::new(fingerprint),
         rate_limiter: Arc::new(RateLimiter::new(config.rate_limit, config.rate_burst)),

@@ -23,6 +23,7 @@ use crate::config::ServeConfig;
 use crate::fingerprint::FingerprintKey;
 use crate::keystore::{KeyRing, KeyStore};
 use crate::metrics::Metrics;
+use crate::opener::Opener;
 use crate::store::Store;
 use problem::{Problem, ProblemKind};
 use ratelimit::RateLimiter;
@@ -73,6 +74,7 @@ pub struct AppState {
     pub keys: Arc<KeyRingCell>,
     pub key_store: Arc<KeyStore>,
     pub acquirer: Arc<dyn Acquirer>,
+    pub opener: Arc<Opener>,
     pub metrics: Arc<Metrics>,
     pub fingerprint: Arc<FingerprintKey>,
     pub rate_limiter: Arc<RateLimiter>,
