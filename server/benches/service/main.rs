@@ -139,21 +139,38 @@ fn payments(options: &Options) -> Value {
     let mut best = 0.0_f64;
     for &concurrency in &options.levels {
         let count = ((open_2 * options.phase_secs) as usize).max(200);
-        let (phase, attempts) = undisturbed(&format!("closed c={concurrency}"), pid, || {
-            let requests = prepare(count, &format!("closed{concurrency}"));
-            settle(pid);
-            println!("closed c={concurrency}: timing started");
-            let phase = load::closed_loop(listen, pid, &requests, concurrency, CLOSED_PHASE_LIMIT);
-            let other = phase.other_cpu / phase.elapsed.as_secs_f64();
-            (phase, other)
-        });
+        let ((phase, capacity), attempts) =
+            undisturbed(&format!("closed c={concurrency}"), pid, || {
+                let requests = prepare(count, &format!("closed{concurrency}"));
+                settle(pid);
+                // The machine's speed drifts by several percent within a minute, so the phase is
+                // compared with the capacity measured right before and right after it.
+                let (before, _) = open_rate(&parsed, &private, 2, capacity_time);
+                println!("closed c={concurrency}: timing started");
+                let phase =
+                    load::closed_loop(listen, pid, &requests, concurrency, CLOSED_PHASE_LIMIT);
+                let (after, _) = open_rate(&parsed, &private, 2, capacity_time);
+                let other = phase.other_cpu / phase.elapsed.as_secs_f64();
+                ((phase, (before, after)), other)
+            });
         print_phase(&format!("closed c={concurrency:<3}"), &phase, false);
+        let (before, after) = capacity;
+        let adjacent = (before + after) / 2.0;
+        println!(
+            "closed c={concurrency:<3}: open on 2 threads {before:.1}/s before, {after:.1}/s after; the rest takes {:.1}% of that capacity",
+            (1.0 - phase.throughput() / adjacent) * 100.0
+        );
         write_timeline(options, &format!("closed-{concurrency}"), &phase);
         require_success(&mut server, "closed loop", &phase);
         best = best.max(phase.throughput());
         closed.push(phase_json(
             &phase,
-            json!({"concurrency": concurrency, "attempts": attempts}),
+            json!({
+                "concurrency": concurrency,
+                "attempts": attempts,
+                "open_2_threads_before": before,
+                "open_2_threads_after": after,
+            }),
         ));
     }
 
