@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cardseal_core::card::YearMonth;
 use cardseal_core::key::PrivateKey;
@@ -277,6 +277,58 @@ async fn idempotent_retry_returns_first_answer() {
         "idempotency_key_missing"
     );
 
+    let authorizations = platform
+        .metric(r#"cardseal_authorizations_total{acquirer="simulated",outcome="approved"}"#)
+        .await;
+    assert_eq!(authorizations, 1.0);
+    platform.stop_and_check_secrets();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_disconnect_still_settles_payment() {
+    let mut platform = Platform::start(&["--simulated-slow-ms", "1500"]).await;
+    let shop = platform.add_shop("Test shop", SHOP_ORIGIN);
+    let session = platform.create_session(&shop, 700).await;
+    let envelope = platform.seal_for(DINERS_SLOW, &session).await;
+
+    // The client times out while the acquirer is still authorizing, which drops its connection.
+    let abandoned = platform
+        .client
+        .post(platform.url("/v1/payments"))
+        .bearer_auth(&shop.api_key)
+        .header("Idempotency-Key", "gave-up")
+        .timeout(Duration::from_millis(300))
+        .json(&serde_json::json!({"session_id": session, "envelope": envelope}))
+        .send()
+        .await;
+    assert!(abandoned.is_err(), "the slow card answered within 300 ms");
+
+    // The payment goes on without the client: the session becomes used, not stuck in processing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = platform
+            .client
+            .get(platform.url(&format!("/v1/checkout-sessions/{session}")))
+            .bearer_auth(&shop.api_key)
+            .send()
+            .await
+            .unwrap();
+        let view: Value = response.json().await.unwrap();
+        if view["status"] == "used" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "session still {}",
+            view["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The retry gets the stored payment, authorized once.
+    let (status, body) = platform.pay(&shop, &session, &envelope, "gave-up").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "approved");
     let authorizations = platform
         .metric(r#"cardseal_authorizations_total{acquirer="simulated",outcome="approved"}"#)
         .await;

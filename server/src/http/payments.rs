@@ -25,7 +25,7 @@ use crate::ids::is_well_formed_id;
 use crate::payment::{
     PAYMENT_ID_PREFIX, PayOutcome, PaymentError, PaymentRequest, pay, payment_json,
 };
-use crate::store::EarlierRequest;
+use crate::store::{EarlierRequest, Shop};
 
 static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -154,6 +154,21 @@ pub async fn create(
             .field("session_id"));
     }
 
+    // Once the session is claimed, the payment must end by being stored or by reopening the
+    // session, even when the client disconnects and the handler is dropped. So it runs in a task
+    // of its own, and a retry with the same key gets its stored response.
+    let payment = tokio::spawn(settle(state, shop, request, request_id, key));
+    payment.await.map_err(|e| internal(e, "the payment task"))?
+}
+
+/// Runs a payment and stores its response under the idempotency key, or releases the key.
+async fn settle(
+    state: AppState,
+    shop: Shop,
+    request: CreatePaymentRequest,
+    request_id: String,
+    key: String,
+) -> Result<Response, Problem> {
     let payment_request = PaymentRequest {
         shop: &shop,
         session_id: &request.session_id,
