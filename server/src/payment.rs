@@ -8,9 +8,9 @@
 //! 3. the checkout session exists, 4. belongs to this shop, 5. has not expired and
 //!    6. has not been used;
 //! 7. the envelope's session claim is this session and 8. its origin claim is the shop's origin;
-//! 9. one write takes the idempotency key, records the envelope id as used (it was never seen
-//!    before, and it stays recorded whatever happens next) and moves the session to processing,
-//!    so that one payment at a time runs per session;
+//! 9. one write takes the idempotency key, checks that the envelope id was never seen before and
+//!    moves the session to processing, so that one payment at a time runs per session. From then
+//!    on the envelope id stays recorded, whatever happens next;
 //! 10. the envelope opens (every failure to open is one opaque error);
 //! 11. the card is valid this month.
 //!
@@ -68,7 +68,7 @@ pub enum PaymentError {
     OpenFailed,
     CardExpired,
     Store(StoreError),
-    /// A blocking task panicked.
+    /// An opening thread or the payment task panicked, or the clock is out of range.
     Internal,
 }
 
@@ -282,7 +282,8 @@ pub async fn pay(
         return Ok(PayOutcome::Rejected(error));
     }
 
-    // The session is processing from here on: every way out stores the payment or reopens it.
+    // The session is processing from here on. Every way out stores the payment or reopens the
+    // session, except an approval that could not be stored (see `authorize_and_record`).
     let card = match open_card(state, parsed, key, now).await {
         Ok(card) => card,
         Err(error) => {
@@ -462,7 +463,12 @@ async fn authorize_and_record(
         Ok(count) => count,
         Err(error) => {
             tracing::error!(%error, payment_id = %payment.id, session_id = %session.id, status = payment.status.as_str(), "storing the payment failed");
-            unlock_session(state, &session.id).await;
+            // An approval that was not stored must not be followed by a second one, so its
+            // session stays processing until an operator reconciles it with the acquirer.
+            // NOTE: `Store::recover` at the next start reopens it all the same.
+            if payment.status == PaymentStatus::Declined {
+                unlock_session(state, &session.id).await;
+            }
             if let Err(audit_error) = state.store.record_open_attempt(&accepted).await {
                 tracing::error!(error = %audit_error, session_id = %session.id, "storing the audit record failed");
             }

@@ -224,7 +224,8 @@ pub struct PaymentClaim {
 }
 
 /// Result of [`Store::claim_payment`]. The claims are made in order and stop at the first that
-/// fails; what was claimed before it stays claimed.
+/// fails. A request that took the idempotency key keeps it, and the envelope id is recorded only
+/// when the session is locked too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimOutcome {
     /// This request owns the idempotency key, the envelope id is recorded as used and the
@@ -234,8 +235,8 @@ pub enum ClaimOutcome {
     Earlier(EarlierRequest),
     /// The key is started, and the envelope id was used before.
     Replayed,
-    /// The key is started and the envelope id recorded, but the session could not be moved to
-    /// processing (never [`SessionLock::Acquired`]).
+    /// The key is started, but the session could not be moved to processing (never
+    /// [`SessionLock::Acquired`]), so the envelope id was not recorded.
     SessionNotLocked(SessionLock),
 }
 

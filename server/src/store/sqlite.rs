@@ -869,10 +869,17 @@ impl Store for SqliteStore {
             )? {
                 return Ok(ClaimOutcome::Replayed);
             }
-            Ok(match lock_session_in(conn, &claim.session_id)? {
-                SessionLock::Acquired => ClaimOutcome::Claimed,
-                other => ClaimOutcome::SessionNotLocked(other),
-            })
+            let lock = lock_session_in(conn, &claim.session_id)?;
+            if lock == SessionLock::Acquired {
+                return Ok(ClaimOutcome::Claimed);
+            }
+            // The envelope was not used, so the same request may be sent again later.
+            execute_cached(
+                conn,
+                "DELETE FROM used_envelopes WHERE envelope_id = ?1",
+                [&claim.envelope_id],
+            )?;
+            Ok(ClaimOutcome::SessionNotLocked(lock))
         })
         .await
     }
@@ -1650,14 +1657,14 @@ mod tests {
         let state = store.get_session("cs_b").await.unwrap().unwrap().state;
         assert_eq!(state, SessionState::Open);
 
-        // A session already processing: the key and the envelope id stay taken.
+        // A session already processing: the key stays taken, the envelope id is not recorded.
         let busy = payment_claim("key-3", "env_3", "cs_a");
         assert_eq!(
             store.claim_payment(&busy).await.unwrap(),
             ClaimOutcome::SessionNotLocked(SessionLock::Unavailable(SessionState::Processing))
         );
         assert!(
-            !claim_envelope(&store, "env_3", "shop_a", "cs_a", 1_500, 2_000)
+            claim_envelope(&store, "env_3", "shop_a", "cs_a", 1_500, 2_000)
                 .await
                 .unwrap()
         );
