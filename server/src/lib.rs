@@ -35,13 +35,26 @@ use clap::Parser as _;
 use crate::cli::{Cli, Command};
 use crate::config::ServeConfig;
 
+/// Number of async worker threads: one per three cores, at least one.
+///
+/// RSA runs on the opener's threads, one per core (see [`opener`]), and the rest of a payment
+/// (HTTP, checks, SQLite) takes about a quarter of its CPU. More async workers than that work
+/// needs only wake each other: on 2 cores, one worker instead of tokio's default of two cut the
+/// service's own share of the CPU from about 26% to 23% in the payments benchmark.
+fn async_worker_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (cores / 3).max(1)
+}
+
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // tokio's own setting, when present, wins over the default below.
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(async_worker_threads());
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

@@ -15,7 +15,8 @@
 //!
 //! NOTE: the caller that commits a batch blocks its async worker thread for the commit, and for
 //! up to the busy timeout (5 s) while another process, such as the `shops` command, has SQLite's
-//! write lock. The other writers wait without blocking their threads.
+//! write lock. The other writers wait without blocking their threads, but on up to five cores the
+//! service has one async worker (see `async_worker_threads`), so every request waits meanwhile.
 //!
 //! Point reads on the request path run on the calling thread, on a small set of reader
 //! connections: under WAL a reader does not wait for the writer, and each read is tens of
