@@ -26,7 +26,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 
@@ -70,8 +70,6 @@ struct Pools {
     writer: Mutex<Connection>,
     /// Writes waiting for the next group commit.
     queue: Mutex<Vec<Box<dyn WriteJob>>>,
-    /// Set by the checkpointer when the WAL should start over; cleared by the next committer.
-    restart_wal: AtomicBool,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -109,7 +107,6 @@ impl SqliteStore {
             pools: Arc::new(Pools {
                 writer: Mutex::new(writer),
                 queue: Mutex::new(Vec::new()),
-                restart_wal: AtomicBool::new(false),
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -123,10 +120,11 @@ impl SqliteStore {
     /// connection, which neither waits for readers nor blocks the writer. That alone never lets
     /// the WAL start over under steady load: SQLite restarts it only when a write begins with
     /// every frame copied, and by the time a pass ends new frames have been appended. So once the
-    /// WAL passes `WAL_RESTART_PAGES`, the pass requests one RESTART
-    /// checkpoint from the next committer, which copies only the frames appended during the pass.
-    /// Writes then wait for a few milliseconds of copying and fsync once per restart, where
-    /// SQLite's own autocheckpoint made one commit copy the whole WAL.
+    /// WAL passes `WAL_RESTART_PAGES`, the thread takes the writer connection and runs one
+    /// RESTART checkpoint on it, which copies only the frames appended during the pass. Writes
+    /// queue for those few milliseconds of copying and fsync, once per restart, while the async
+    /// workers go on with other work. SQLite's own autocheckpoint made one commit copy the whole
+    /// WAL.
     pub fn start_checkpointer(&self, path: &Path) -> Result<(), StoreError> {
         let conn = open_connection(path)?;
         let pools = Arc::downgrade(&self.pools);
@@ -138,9 +136,12 @@ impl SqliteStore {
                     let Some(pools) = pools.upgrade() else {
                         return;
                     };
-                    let restart_wal = &pools.restart_wal;
-                    if let Err(error) = checkpoint_pass(&conn, restart_wal, WAL_RESTART_PAGES) {
-                        tracing::warn!(%error, "WAL checkpoint failed; retrying shortly");
+                    match checkpoint_pass(&conn, WAL_RESTART_PAGES) {
+                        Ok(true) => pools.restart_wal(),
+                        Ok(false) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "WAL checkpoint failed; retrying shortly");
+                        }
                     }
                 }
             })
@@ -296,11 +297,6 @@ impl Pools {
             if !batch.is_empty() {
                 commit_batch(&conn, batch);
             }
-            if self.restart_wal.swap(false, Ordering::Relaxed)
-                && let Err(error) = restart_wal_briefly(&conn)
-            {
-                tracing::warn!(%error, "WAL restart failed; the next checkpoint pass requests it again");
-            }
             drop(conn);
 
             // A write queued while the connection was held found it busy and left its commit to
@@ -309,6 +305,16 @@ impl Pools {
                 return;
             }
         }
+    }
+
+    /// Restarts the WAL on the writer connection, then commits the writes queued meanwhile,
+    /// whose callers found the connection busy and left their commit to this one.
+    fn restart_wal(&self) {
+        let restarted = restart_wal_briefly(&lock(&self.writer));
+        if let Err(error) = restarted {
+            tracing::warn!(%error, "WAL restart failed; the next checkpoint pass tries again");
+        }
+        self.commit_queued();
     }
 }
 
@@ -337,15 +343,11 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn WriteJob>>) {
     }
 }
 
-/// Copies the WAL into the database (one pass of the background checkpointer) and, once the WAL
-/// has `restart_pages` pages or more, requests a restart from the next committer.
-fn checkpoint_pass(
-    conn: &Connection,
-    restart_wal: &AtomicBool,
-    restart_pages: i64,
-) -> rusqlite::Result<()> {
+/// Copies the WAL into the database (one pass of the background checkpointer). Returns true
+/// when the WAL had `restart_pages` pages or more, so that it should start over.
+fn checkpoint_pass(conn: &Connection, restart_pages: i64) -> rusqlite::Result<bool> {
     if wal_checkpoint(conn, "PASSIVE")? < restart_pages {
-        return Ok(());
+        return Ok(false);
     }
 
     // Writes go on during a pass, so one pass leaves what was appended while it copied. Each
@@ -353,8 +355,7 @@ fn checkpoint_pass(
     for _ in 0..RESTART_PREPARATION_PASSES {
         wal_checkpoint(conn, "PASSIVE")?;
     }
-    restart_wal.store(true, Ordering::Relaxed);
-    Ok(())
+    Ok(true)
 }
 
 /// Runs `PRAGMA wal_checkpoint(mode)` and returns the WAL's size in pages before it ran.
@@ -1306,7 +1307,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn wal_restarts_after_the_checkpointer_requests_it() {
+    async fn wal_restarts_when_checkpointer_asks() {
         let (_dir, path, store) = temp_store_with_path();
         let checkpointer = open_connection(&path).unwrap();
         for index in 0..50 {
@@ -1325,18 +1326,9 @@ mod tests {
         assert!(grown >= 50, "one frame or more per commit: {grown}");
 
         // Below the limit a pass only copies.
-        checkpoint_pass(&checkpointer, &store.pools.restart_wal, grown + 1).unwrap();
-        assert!(!store.pools.restart_wal.load(Ordering::Relaxed));
-
-        checkpoint_pass(&checkpointer, &store.pools.restart_wal, grown).unwrap();
-        assert!(store.pools.restart_wal.load(Ordering::Relaxed));
-        claim_envelope(&store, "env_after", "shop_a", "cs_1", 1_000, 2_000)
-            .await
-            .unwrap();
-        assert!(
-            !store.pools.restart_wal.load(Ordering::Relaxed),
-            "the committer took the request"
-        );
+        assert!(!checkpoint_pass(&checkpointer, grown + 1).unwrap());
+        assert!(checkpoint_pass(&checkpointer, grown).unwrap());
+        store.pools.restart_wal();
 
         // The restart made the next commit write from the start of the WAL.
         claim_envelope(&store, "env_next", "shop_a", "cs_1", 1_000, 2_000)
@@ -1347,6 +1339,29 @@ mod tests {
             after < 10,
             "WAL after the restart: {after} pages, before: {grown}"
         );
+    }
+
+    #[tokio::test]
+    async fn wal_restart_commits_queued_writes() {
+        let (_dir, path, store) = temp_store_with_path();
+
+        // A write queued while the restart held the writer connection: its caller found the
+        // connection busy and returned, so the restart must commit it.
+        let (reply, result) = oneshot::channel();
+        lock(&store.pools.queue).push(Box::new(Pending {
+            work: Some(|conn: &Connection| insert_shop_row(conn, "shop_queued")),
+            result: None,
+            reply,
+        }));
+        store.pools.restart_wal();
+
+        let committed = tokio::time::timeout(Duration::from_secs(5), result).await;
+        committed
+            .expect("the queued write was left uncommitted")
+            .unwrap()
+            .unwrap();
+        assert!(shop_exists(&path, "shop_queued"));
+        assert!(lock(&store.pools.queue).is_empty());
     }
 
     static WRITER_BUSY_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -1380,11 +1395,10 @@ mod tests {
             .busy_handler(Some(count_busy_call))
             .unwrap();
 
-        store.pools.restart_wal.store(true, Ordering::Relaxed);
+        store.pools.restart_wal();
         claim_envelope(&store, "env_2", "shop_a", "cs_1", 1_000, 2_000)
             .await
             .unwrap();
-        assert!(!store.pools.restart_wal.load(Ordering::Relaxed));
         assert_eq!(
             WRITER_BUSY_CALLS.load(Ordering::Relaxed),
             0,
