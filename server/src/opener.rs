@@ -63,7 +63,7 @@ impl Opener {
     ) -> Result<Card, OpenFailure> {
         let (reply, result) = oneshot::channel::<Result<Card, OpenError>>();
         let job: Job = Box::new(move || {
-            // The payment may have gone away; its card is then dropped, and zeroized, here.
+            // When the payment has gone away, the card is dropped, and so zeroized, right here.
             let _ = reply.send(envelope.open(&key.private));
         });
         self.jobs.send(job).map_err(|_| OpenFailure::Internal)?;

@@ -10,7 +10,7 @@
 //! 7. the envelope's session claim is this session and 8. its origin claim is the shop's origin;
 //! 9. one write takes the idempotency key, checks that the envelope id was never seen before and
 //!    moves the session to processing, so that one payment at a time runs per session. From then
-//!    on the envelope id stays recorded, whatever happens next;
+//!    on the envelope id stays recorded until its envelope fails check 2 anyway;
 //! 10. the envelope opens (every failure to open is one opaque error);
 //! 11. the card is valid this month.
 //!
@@ -265,7 +265,7 @@ pub async fn pay(
         session_id: session.id.clone(),
         now,
     };
-    let refused = match state.store.claim_payment(&claim).await? {
+    let rejection = match state.store.claim_payment(&claim).await? {
         ClaimOutcome::Claimed => None,
         ClaimOutcome::Earlier(earlier) => return Ok(PayOutcome::Earlier(earlier)),
         ClaimOutcome::Replayed => Some(PaymentError::Replayed),
@@ -277,7 +277,7 @@ pub async fn pay(
         }
         ClaimOutcome::SessionNotLocked(_) => Some(PaymentError::SessionBusy),
     };
-    if let Some(error) = refused {
+    if let Some(error) = rejection {
         let error = reject(state, request, Some(&kid), error).await;
         return Ok(PayOutcome::Rejected(error));
     }

@@ -231,7 +231,7 @@ pub enum ClaimOutcome {
     /// This request owns the idempotency key, the envelope id is recorded as used and the
     /// session is processing.
     Claimed,
-    /// The idempotency key belongs to an earlier request; nothing was claimed.
+    /// The idempotency key belongs to an earlier request. Nothing was claimed.
     Earlier(EarlierRequest),
     /// The key is started, and the envelope id was used before.
     Replayed,
@@ -303,7 +303,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Starts a payment: takes the idempotency key (see [`Store::begin_idempotent`]), records the
     /// envelope id as used and moves the open session to processing, so that only one payment
-    /// runs per session. One transaction, so a payment costs one write before it is opened.
+    /// runs per session. The envelope id stays recorded only when the session moved. One
+    /// transaction, so a payment costs one write before it is opened.
     async fn claim_payment(&self, claim: &PaymentClaim) -> Result<ClaimOutcome, StoreError>;
     /// Deletes used envelope ids whose envelopes are too old to pass the issue-time check anyway.
     async fn purge_envelope_ids(&self, now: i64) -> Result<u64, StoreError>;
